@@ -1,0 +1,351 @@
+// erl_nif binding of the unread index (Erlang module unread_nif). Every
+// argument is checked and answered with badarg when malformed; anything that
+// may take long runs on a dirty scheduler.
+#include <erl_nif.h>
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "offline_record.hpp"
+#include "terms.hpp"
+#include "unread/index.hpp"
+
+namespace unread::nif {
+namespace {
+
+// Above these sizes a page or ranking is built on a dirty scheduler; the
+// ceiling keeps even dirty calls bounded.
+constexpr std::size_t kNormalSchedulerItems = 100;
+constexpr std::size_t kMaxItems = 10'000;
+
+struct IndexResource {
+    std::unique_ptr<Index> index;
+};
+
+ErlNifResourceType* index_type(ErlNifEnv* env) {
+    return static_cast<ErlNifResourceType*>(enif_priv_data(env));
+}
+
+void destroy_index(ErlNifEnv*, void* obj) {
+    std::destroy_at(static_cast<IndexResource*>(obj));
+}
+
+bool get_index(ErlNifEnv* env, ERL_NIF_TERM term, Index*& out) {
+    void* obj = nullptr;
+    if (!enif_get_resource(env, term, index_type(env), &obj)) return false;
+    out = static_cast<IndexResource*>(obj)->index.get();
+    return out != nullptr;
+}
+
+// Runs f, turning C++ exceptions into Erlang errors: nothing may unwind into
+// the VM.
+template <class F>
+ERL_NIF_TERM guarded(ErlNifEnv* env, F&& f) {
+    try {
+        return std::forward<F>(f)();
+    } catch (const std::bad_alloc&) {
+        return enif_raise_exception(env, make_atom(env, "enomem"));
+    } catch (const std::exception&) {
+        return enif_raise_exception(env, make_atom(env, "internal_error"));
+    }
+}
+
+ERL_NIF_TERM new_index(ErlNifEnv* env, int argc, const ERL_NIF_TERM[]) {
+    if (argc != 0) return enif_make_badarg(env);
+    return guarded(env, [&] {
+        void* obj = enif_alloc_resource(index_type(env), sizeof(IndexResource));
+        if (!obj) return enif_raise_exception(env, make_atom(env, "enomem"));
+        // The resource owns its memory; we only give it a C++ lifetime.
+        try {
+            std::construct_at(static_cast<IndexResource*>(obj),
+                              IndexResource{std::make_unique<Index>()});
+        } catch (...) {
+            std::construct_at(static_cast<IndexResource*>(obj), IndexResource{});
+            enif_release_resource(obj);
+            throw;
+        }
+        ERL_NIF_TERM term = enif_make_resource(env, obj);
+        enif_release_resource(obj);
+        return term;
+    });
+}
+
+ERL_NIF_TERM insert(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    OfflineRecord rec;
+    std::size_t preview;
+    if (argc != 3 || !get_index(env, argv[0], index) || !get_size(env, argv[2], preview) ||
+        !decode_offline_record(env, argv[1], preview, rec))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        return enif_make_atom(env,
+                              index->insert(rec.user, std::move(rec.header)) ? "true" : "false");
+    });
+}
+
+// insert_many(Index, Host, Records, PreviewChars) -> {Inserted, Skipped}.
+// Records of other hosts are skipped: a rebuild reads the whole table.
+ERL_NIF_TERM insert_many(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view host;
+    std::size_t preview;
+    unsigned len;
+    if (argc != 4 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], host) ||
+        !enif_get_list_length(env, argv[2], &len) || !get_size(env, argv[3], preview))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        // Decode all first: a malformed record fails the call with nothing inserted.
+        std::vector<OfflineRecord> records;
+        records.reserve(len);
+        std::uint64_t inserted = 0, skipped = 0;
+        ERL_NIF_TERM list = argv[2], head;
+        while (enif_get_list_cell(env, list, &head, &list)) {
+            OfflineRecord& rec = records.emplace_back();
+            if (!decode_offline_record(env, head, preview, rec)) return enif_make_badarg(env);
+            if (rec.server != host) {
+                records.pop_back();
+                ++skipped;
+            }
+        }
+        for (OfflineRecord& rec : records)
+            inserted += index->insert(rec.user, std::move(rec.header)) ? 1 : 0;
+        return enif_make_tuple2(env, make_uint(env, inserted), make_uint(env, skipped));
+    });
+}
+
+ERL_NIF_TERM delete_object(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    OfflineRecord rec;
+    if (argc != 2 || !get_index(env, argv[0], index) || !decode_record_key(env, argv[1], rec))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        return enif_make_atom(
+            env, index->erase(rec.user, rec.header.id, rec.header.key) ? "true" : "false");
+    });
+}
+
+ERL_NIF_TERM delete_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view user;
+    if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
+        return enif_make_badarg(env);
+    return guarded(env, [&] { return make_uint(env, index->erase_user(user)); });
+}
+
+ERL_NIF_TERM clear(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    if (argc != 1 || !get_index(env, argv[0], index)) return enif_make_badarg(env);
+    return guarded(env, [&] {
+        index->clear();
+        return make_atom(env, "ok");
+    });
+}
+
+ERL_NIF_TERM count(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view user;
+    if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
+        return enif_make_badarg(env);
+    return guarded(env, [&] { return make_uint(env, index->count(user)); });
+}
+
+ERL_NIF_TERM summary(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view user;
+    if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        const auto s = index->summary(user);
+        if (!s) return make_atom(env, "none");
+        return enif_make_tuple3(env, make_uint(env, s->count), make_int(env, s->oldest),
+                                make_int(env, s->newest));
+    });
+}
+
+ERL_NIF_TERM senders(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view user;
+    if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        ERL_NIF_TERM list = enif_make_list(env, 0);
+        const auto all = index->senders(user);
+        for (auto it = all.rbegin(); it != all.rend(); ++it) {
+            list = enif_make_list_cell(
+                env, enif_make_tuple2(env, make_binary(env, it->sender), make_uint(env, it->count)),
+                list);
+        }
+        return list;
+    });
+}
+
+// Runs after page/5 checked the arguments.
+ERL_NIF_TERM page_impl(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+    Index* index = nullptr;
+    std::string_view user, from;
+    std::size_t offset = 0, limit = 0;
+    get_index(env, argv[0], index);
+    get_binary(env, argv[1], user);
+    get_size(env, argv[2], offset);
+    get_size(env, argv[3], limit);
+    get_binary(env, argv[4], from);
+    return guarded(env, [&] {
+        const auto msgs = index->page(user, offset, limit, from);
+        ERL_NIF_TERM list = enif_make_list(env, 0);
+        for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+            const ERL_NIF_TERM elems[] = {make_int(env, it->id), make_binary(env, it->from),
+                                          make_atom(env, to_string(it->type)),
+                                          make_binary(env, it->subject),
+                                          make_binary(env, it->preview)};
+            list = enif_make_list_cell(env, enif_make_tuple_from_array(env, elems, 5), list);
+        }
+        return list;
+    });
+}
+
+// page(Index, User, Offset, Limit, From) -> [{Id, From, Type, Subject, Preview}],
+// newest first; From = <<>> for any sender.
+ERL_NIF_TERM page(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view user, from;
+    std::size_t offset, limit;
+    if (argc != 5 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user) ||
+        !get_size(env, argv[2], offset) || !get_size(env, argv[3], limit) ||
+        !get_binary(env, argv[4], from) || limit > kMaxItems)
+        return enif_make_badarg(env);
+    // Skipping and filtering walk the queue, so a deep page is bulk work too.
+    if (limit > kNormalSchedulerItems || offset > kMaxItems || !from.empty())
+        return enif_schedule_nif(env, "page", ERL_NIF_DIRTY_JOB_CPU_BOUND, page_impl, argc, argv);
+    return page_impl(env, argc, argv);
+}
+
+// Runs after top/2 checked the arguments.
+ERL_NIF_TERM top_impl(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+    Index* index = nullptr;
+    std::size_t limit = 0;
+    get_index(env, argv[0], index);
+    get_size(env, argv[1], limit);
+    return guarded(env, [&] {
+        const auto users = index->top(limit);
+        ERL_NIF_TERM list = enif_make_list(env, 0);
+        for (auto it = users.rbegin(); it != users.rend(); ++it) {
+            list = enif_make_list_cell(
+                env, enif_make_tuple2(env, make_binary(env, it->user), make_uint(env, it->count)),
+                list);
+        }
+        return list;
+    });
+}
+
+ERL_NIF_TERM top(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::size_t limit;
+    if (argc != 2 || !get_index(env, argv[0], index) || !get_size(env, argv[1], limit) ||
+        limit > kMaxItems)
+        return enif_make_badarg(env);
+    if (limit > kNormalSchedulerItems)
+        return enif_schedule_nif(env, "top", ERL_NIF_DIRTY_JOB_CPU_BOUND, top_impl, argc, argv);
+    return top_impl(env, argc, argv);
+}
+
+ERL_NIF_TERM stats(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    if (argc != 1 || !get_index(env, argv[0], index)) return enif_make_badarg(env);
+    return guarded(env, [&] {
+        return enif_make_tuple3(env, make_uint(env, index->total()), make_uint(env, index->users()),
+                                make_uint(env, index->memory_bytes()));
+    });
+}
+
+ERL_NIF_TERM diff_tuple(ErlNifEnv* env, const UserDiff& d) {
+    const ERL_NIF_TERM elems[] = {make_binary(env, d.user), make_uint(env, d.count_before),
+                                  make_uint(env, d.count_after), make_uint(env, d.added),
+                                  make_uint(env, d.removed)};
+    return enif_make_tuple_from_array(env, elems, 5);
+}
+
+// diff(Before, After) -> [{User, CountBefore, CountAfter, Added, Removed}].
+ERL_NIF_TERM diff(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* before;
+    Index* after;
+    if (argc != 2 || !get_index(env, argv[0], before) || !get_index(env, argv[1], after))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        ERL_NIF_TERM list = enif_make_list(env, 0);
+        for (const UserDiff& d : Index::diff(*before, *after))
+            list = enif_make_list_cell(env, diff_tuple(env, d), list);
+        return list;
+    });
+}
+
+// replace_user(Index, Host, User, Records, PreviewChars) -> {User, Before,
+// After, Added, Removed}: sets the user's messages to the given store records.
+ERL_NIF_TERM replace_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view host, user;
+    std::size_t preview;
+    unsigned len;
+    if (argc != 5 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], host) ||
+        !get_binary(env, argv[2], user) || !enif_get_list_length(env, argv[3], &len) ||
+        !get_size(env, argv[4], preview))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        std::vector<MessageHeader> messages;
+        messages.reserve(len);
+        ERL_NIF_TERM list = argv[3], head;
+        while (enif_get_list_cell(env, list, &head, &list)) {
+            OfflineRecord rec;
+            if (!decode_offline_record(env, head, preview, rec) || rec.user != user ||
+                rec.server != host)
+                return enif_make_badarg(env);
+            messages.push_back(std::move(rec.header));
+        }
+        return diff_tuple(env, index->replace_user(user, std::move(messages)));
+    });
+}
+
+int open_resource_type(ErlNifEnv* env, void** priv, ErlNifResourceFlags flags) {
+    ErlNifResourceType* type =
+        enif_open_resource_type(env, nullptr, "unread_index", destroy_index, flags, nullptr);
+    if (!type) return 1;
+    *priv = type;
+    return 0;
+}
+
+int load(ErlNifEnv* env, void** priv, ERL_NIF_TERM) {
+    return open_resource_type(env, priv, ERL_NIF_RT_CREATE);
+}
+
+// Reloading the module (a code upgrade) takes over the resource type, so
+// indexes made by the old code stay valid.
+int upgrade(ErlNifEnv* env, void** priv, void**, ERL_NIF_TERM) {
+    return open_resource_type(
+        env, priv, static_cast<ErlNifResourceFlags>(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER));
+}
+
+ErlNifFunc nif_funcs[] = {
+    {"new", 0, new_index, 0},
+    {"insert", 3, insert, 0},
+    {"insert_many", 4, insert_many, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"delete_object", 2, delete_object, 0},
+    {"delete_user", 2, delete_user, 0},
+    {"clear", 1, clear, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"count", 2, count, 0},
+    {"summary", 2, summary, 0},
+    {"senders", 2, senders, 0},
+    {"page", 5, page, 0},
+    {"top", 2, top, 0},
+    {"stats", 1, stats, 0},
+    {"diff", 2, diff, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"replace_user", 5, replace_user, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+};
+
+}  // namespace
+}  // namespace unread::nif
+
+ERL_NIF_INIT(unread_nif, unread::nif::nif_funcs, unread::nif::load, nullptr, unread::nif::upgrade,
+             nullptr)

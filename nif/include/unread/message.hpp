@@ -1,0 +1,54 @@
+// Plain C++ types of the unread index. Nothing here knows about Erlang, so the
+// core can be unit tested and reused for other stores (SQL, MAM) later.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace unread {
+
+enum class MessageType : std::uint8_t { normal = 0, chat, groupchat, headline, error };
+
+const char* to_string(MessageType type) noexcept;
+
+// The header of one stored (unread) message.
+struct MessageHeader {
+    // mod_offline's message id: the storage timestamp in microseconds.
+    std::int64_t id = 0;
+    // Tells apart stored records that share an id: the store is a bag, so two
+    // records are the same message only if every field matches. The caller
+    // passes a hash of the whole stored record.
+    std::uint64_t key = 0;
+    std::string from;  // sender's bare JID
+    MessageType type = MessageType::normal;
+    std::string subject;
+    std::string preview;  // the body, cut to the configured preview length
+};
+
+struct UserSummary {
+    std::size_t count = 0;
+    std::int64_t oldest = 0;  // id of the oldest message
+    std::int64_t newest = 0;  // id of the newest message
+};
+
+struct SenderCount {
+    std::string sender;
+    std::size_t count = 0;
+};
+
+struct UserCount {
+    std::string user;
+    std::size_t count = 0;
+};
+
+// A user whose messages differ between two indexes (see Index::diff).
+struct UserDiff {
+    std::string user;
+    std::size_t count_before = 0;
+    std::size_t count_after = 0;
+    std::size_t added = 0;    // in `after`, not in `before`
+    std::size_t removed = 0;  // in `before`, not in `after`
+};
+
+}  // namespace unread

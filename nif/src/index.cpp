@@ -1,0 +1,213 @@
+#include "unread/index.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+#include "shard.hpp"
+
+namespace unread {
+
+Index::Index(std::size_t shard_count) {
+    if (shard_count == 0) throw std::invalid_argument("unread::Index needs at least one shard");
+    shards_.reserve(shard_count);
+    for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+Index::~Index() = default;
+
+Shard& Index::shard_for(std::string_view user) const noexcept {
+    return *shards_[StringHash{}(user) % shards_.size()];
+}
+
+bool Index::insert(std::string_view user, MessageHeader message) {
+    return shard_for(user).update(
+        user, [&](UserQueue& queue) { return queue.insert(std::move(message)); });
+}
+
+bool Index::erase(std::string_view user, std::int64_t id, std::uint64_t key) {
+    Shard& shard = shard_for(user);
+    {
+        // Most deletes the store reports are for users we hold; looking first
+        // under a shared lock spares a writer lock for the rest.
+        std::shared_lock lock(shard.mu);
+        const auto it = shard.users.find(user);
+        if (it == shard.users.end() || !it->second.contains(id, key)) return false;
+    }
+    return shard.update(user, [&](UserQueue& queue) { return queue.erase(id, key); });
+}
+
+std::size_t Index::erase_user(std::string_view user) {
+    Shard& shard = shard_for(user);
+    std::unique_lock lock(shard.mu);
+    const auto it = shard.users.find(user);
+    if (it == shard.users.end()) return 0;
+    const std::size_t count = it->second.size();
+    shard.erase_user(it);
+    return count;
+}
+
+void Index::clear() {
+    for (auto& shard : shards_) {
+        std::unique_lock lock(shard->mu);
+        shard->ranking.clear();
+        shard->users.clear();
+        shard->messages = 0;
+        shard->bytes = 0;
+    }
+}
+
+UserDiff Index::replace_user(std::string_view user, std::vector<MessageHeader> messages) {
+    return shard_for(user).update(user, [&](UserQueue& queue) {
+        UserDiff d{std::string(user), queue.size(), 0, 0, 0};
+        std::set<std::pair<std::int64_t, std::uint64_t>> wanted;
+        for (const MessageHeader& m : messages) wanted.emplace(m.id, m.key);
+        std::vector<std::pair<std::int64_t, std::uint64_t>> stale;
+        queue.for_each_key([&](std::int64_t id, std::uint64_t key) {
+            if (wanted.count({id, key}) == 0) stale.emplace_back(id, key);
+        });
+        for (const auto& [id, key] : stale) d.removed += queue.erase(id, key) ? 1 : 0;
+        for (MessageHeader& m : messages) d.added += queue.insert(std::move(m)) ? 1 : 0;
+        d.count_after = queue.size();
+        return d;
+    });
+}
+
+std::size_t Index::count(std::string_view user) const {
+    const Shard& shard = shard_for(user);
+    std::shared_lock lock(shard.mu);
+    const auto it = shard.users.find(user);
+    return it == shard.users.end() ? 0 : it->second.size();
+}
+
+std::optional<UserSummary> Index::summary(std::string_view user) const {
+    const Shard& shard = shard_for(user);
+    std::shared_lock lock(shard.mu);
+    const auto it = shard.users.find(user);
+    if (it == shard.users.end()) return std::nullopt;
+    return it->second.summary();
+}
+
+std::vector<SenderCount> Index::senders(std::string_view user) const {
+    const Shard& shard = shard_for(user);
+    std::shared_lock lock(shard.mu);
+    const auto it = shard.users.find(user);
+    if (it == shard.users.end()) return {};
+    return it->second.senders();
+}
+
+std::vector<MessageHeader> Index::page(std::string_view user, std::size_t offset, std::size_t limit,
+                                       std::string_view from) const {
+    std::vector<MessageHeader> out;
+    const Shard& shard = shard_for(user);
+    std::shared_lock lock(shard.mu);
+    const auto it = shard.users.find(user);
+    if (it != shard.users.end()) it->second.page(offset, limit, from, out);
+    return out;
+}
+
+std::vector<UserCount> Index::top(std::size_t limit) const {
+    std::vector<UserCount> out;
+    if (limit == 0) return out;
+    // Each shard keeps its users ranked, so the global top N is among the
+    // shards' own top N: merge at most shards x N candidates, never all users.
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        std::size_t taken = 0;
+        for (auto it = shard->ranking.rbegin(); it != shard->ranking.rend() && taken < limit;
+             ++it, ++taken) {
+            out.push_back({std::string(it->user), it->count});
+        }
+    }
+    const auto by_rank = [](const UserCount& a, const UserCount& b) {
+        return a.count > b.count || (a.count == b.count && a.user < b.user);
+    };
+    const std::size_t keep = std::min(limit, out.size());
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                      by_rank);
+    out.resize(keep);
+    return out;
+}
+
+std::uint64_t Index::total() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        n += shard->messages;
+    }
+    return n;
+}
+
+std::uint64_t Index::users() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        n += shard->users.size();
+    }
+    return n;
+}
+
+std::size_t Index::memory_bytes() const noexcept {
+    std::size_t n = sizeof(Index) + shards_.capacity() * sizeof(void*);
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        n += sizeof(Shard) + shard->all_bytes();
+    }
+    return n;
+}
+
+namespace {
+
+using KeySet = std::set<std::pair<std::int64_t, std::uint64_t>>;
+
+KeySet keys_of(const UserQueue* queue) {
+    KeySet keys;
+    if (queue)
+        queue->for_each_key([&](std::int64_t id, std::uint64_t key) { keys.emplace(id, key); });
+    return keys;
+}
+
+const UserQueue* find_queue(const Shard::Users& users, const std::string& user) {
+    const auto it = users.find(user);
+    return it == users.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+std::vector<UserDiff> Index::diff(const Index& before, const Index& after) {
+    if (before.shards_.size() != after.shards_.size())
+        throw std::invalid_argument("unread::Index::diff needs indexes with equal shard counts");
+    std::vector<UserDiff> out;
+    for (std::size_t i = 0; i < before.shards_.size(); ++i) {
+        const Shard& a = *before.shards_[i];
+        const Shard& b = *after.shards_[i];
+        // Same shard count and hash: a user lives in shard i of both.
+        std::shared_lock lock_a(a.mu, std::defer_lock);
+        std::shared_lock lock_b(b.mu, std::defer_lock);
+        if (&a == &b) {
+            lock_a.lock();
+        } else {
+            std::lock(lock_a, lock_b);
+        }
+        std::set<std::string> names;
+        for (const auto& entry : a.users) names.insert(entry.first);
+        for (const auto& entry : b.users) names.insert(entry.first);
+        for (const std::string& user : names) {
+            const UserQueue* qa = find_queue(a.users, user);
+            const UserQueue* qb = find_queue(b.users, user);
+            const KeySet ka = keys_of(qa);
+            const KeySet kb = keys_of(qb);
+            if (ka == kb) continue;
+            UserDiff d{user, ka.size(), kb.size(), 0, 0};
+            for (const auto& k : kb) d.added += ka.count(k) == 0 ? 1 : 0;
+            for (const auto& k : ka) d.removed += kb.count(k) == 0 ? 1 : 0;
+            out.push_back(std::move(d));
+        }
+    }
+    return out;
+}
+
+}  // namespace unread

@@ -1,0 +1,96 @@
+// Many threads at once on one index. Built and run under TSan in CI.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "unread/index.hpp"
+
+namespace unread {
+namespace {
+
+MessageHeader msg(std::int64_t id, std::uint64_t key) {
+    MessageHeader h;
+    h.id = id;
+    h.key = key;
+    h.from = "sender" + std::to_string(id % 7) + "@example.com";
+    h.preview = "a preview long enough to live on the heap";
+    return h;
+}
+
+TEST(IndexConcurrency, WritersAndReadersAgreeAtTheEnd) {
+    Index index(16);
+    constexpr int kWriters = 4;
+    constexpr int kUsers = 50;
+    constexpr int kPerWriter = 4000;
+    std::atomic<bool> done{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+        threads.emplace_back([&, w] {
+            for (int i = 0; i < kPerWriter; ++i) {
+                const std::string user = "user" + std::to_string(i % kUsers);
+                // Every writer inserts its own keys, and removes every third.
+                index.insert(user, msg(i, static_cast<std::uint64_t>(w)));
+                if (i % 3 == 0) index.erase(user, i, static_cast<std::uint64_t>(w));
+            }
+        });
+    }
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 3; ++r) {
+        readers.emplace_back([&, r] {
+            std::size_t seen = 0;
+            while (!done.load()) {
+                const std::string user = "user" + std::to_string(r);
+                seen += index.count(user) + index.page(user, 0, 20).size();
+                seen += index.senders(user).size() + index.top(10).size();
+                seen += index.total() + index.memory_bytes();
+            }
+            EXPECT_GT(seen, 0u);
+        });
+    }
+    for (auto& t : threads) t.join();
+    done = true;
+    for (auto& t : readers) t.join();
+
+    const std::size_t kept_per_writer = kPerWriter - (kPerWriter + 2) / 3;
+    EXPECT_EQ(index.total(), kWriters * kept_per_writer);
+    std::size_t sum = 0;
+    for (int u = 0; u < kUsers; ++u) sum += index.count("user" + std::to_string(u));
+    EXPECT_EQ(sum, index.total());
+    const auto top = index.top(kUsers);
+    std::size_t top_sum = 0;
+    for (const auto& uc : top) top_sum += uc.count;
+    EXPECT_EQ(top_sum, index.total());
+}
+
+TEST(IndexConcurrency, EraseUserRacesWithInsertsOfTheSameUser) {
+    Index index(2);
+    std::thread inserter([&] {
+        for (int i = 0; i < 20000; ++i) index.insert("hot", msg(i, 0));
+    });
+    std::thread eraser([&] {
+        for (int i = 0; i < 2000; ++i) index.erase_user("hot");
+    });
+    inserter.join();
+    eraser.join();
+    EXPECT_EQ(index.total(), index.count("hot"));
+    EXPECT_EQ(index.users(), index.count("hot") > 0 ? 1u : 0u);
+}
+
+TEST(IndexConcurrency, DiffWhileWriting) {
+    Index a(8), b(8);
+    for (int i = 0; i < 1000; ++i) a.insert("u" + std::to_string(i % 20), msg(i, 0));
+    std::thread writer([&] {
+        for (int i = 0; i < 5000; ++i) b.insert("u" + std::to_string(i % 20), msg(i, 0));
+    });
+    std::size_t rounds = 0;
+    for (int r = 0; r < 20; ++r) rounds += Index::diff(a, b).size() + Index::diff(b, b).size();
+    writer.join();
+    EXPECT_LE(rounds, 20u * 20u);
+    EXPECT_EQ(Index::diff(b, b).size(), 0u);
+}
+
+}  // namespace
+}  // namespace unread

@@ -1,0 +1,210 @@
+#include "unread/index.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace unread {
+namespace {
+
+MessageHeader msg(std::int64_t id, std::string from, std::string preview = "hi",
+                  std::uint64_t key = 1) {
+    MessageHeader h;
+    h.id = id;
+    h.key = key;
+    h.from = std::move(from);
+    h.type = MessageType::chat;
+    h.preview = std::move(preview);
+    return h;
+}
+
+TEST(Index, EmptyUserHasNothing) {
+    Index index;
+    EXPECT_EQ(index.count("alice"), 0u);
+    EXPECT_FALSE(index.summary("alice").has_value());
+    EXPECT_TRUE(index.senders("alice").empty());
+    EXPECT_TRUE(index.page("alice", 0, 10).empty());
+    EXPECT_EQ(index.total(), 0u);
+    EXPECT_EQ(index.users(), 0u);
+}
+
+TEST(Index, CountsAndSummaryFollowInsertsAndErases) {
+    Index index;
+    EXPECT_TRUE(index.insert("alice", msg(30, "bob@x")));
+    EXPECT_TRUE(index.insert("alice", msg(10, "carol@x")));
+    EXPECT_TRUE(index.insert("alice", msg(20, "bob@x")));
+    EXPECT_EQ(index.count("alice"), 3u);
+    const auto s = index.summary("alice");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->oldest, 10);
+    EXPECT_EQ(s->newest, 30);
+    EXPECT_TRUE(index.erase("alice", 10, 1));
+    EXPECT_FALSE(index.erase("alice", 10, 1));
+    EXPECT_EQ(index.count("alice"), 2u);
+    EXPECT_EQ(index.summary("alice")->oldest, 20);
+}
+
+TEST(Index, IdenticalRecordIsStoredOnceLikeABag) {
+    Index index;
+    EXPECT_TRUE(index.insert("alice", msg(5, "bob@x", "a", 7)));
+    EXPECT_FALSE(index.insert("alice", msg(5, "bob@x", "a", 7)));
+    // Same microsecond, different record: a second message.
+    EXPECT_TRUE(index.insert("alice", msg(5, "bob@x", "b", 8)));
+    EXPECT_EQ(index.count("alice"), 2u);
+    EXPECT_FALSE(index.erase("alice", 5, 9));
+    EXPECT_EQ(index.count("alice"), 2u);
+}
+
+TEST(Index, SendersLargestFirstThenByName) {
+    Index index;
+    index.insert("alice", msg(1, "zed@x"));
+    index.insert("alice", msg(2, "bob@x"));
+    index.insert("alice", msg(3, "bob@x"));
+    index.insert("alice", msg(4, "amy@x"));
+    const auto s = index.senders("alice");
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(s[0].sender, "bob@x");
+    EXPECT_EQ(s[0].count, 2u);
+    EXPECT_EQ(s[1].sender, "amy@x");
+    EXPECT_EQ(s[2].sender, "zed@x");
+    index.erase("alice", 2, 1);
+    index.erase("alice", 3, 1);
+    for (const auto& sc : index.senders("alice")) EXPECT_NE(sc.sender, "bob@x");
+}
+
+TEST(Index, PagesAreNewestFirstWithOffsetAndSenderFilter) {
+    Index index;
+    for (int i = 1; i <= 10; ++i)
+        index.insert("alice", msg(i, i % 2 ? "odd@x" : "even@x", "m" + std::to_string(i)));
+    auto p = index.page("alice", 0, 3);
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_EQ(p[0].id, 10);
+    EXPECT_EQ(p[2].id, 8);
+    p = index.page("alice", 8, 5);
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_EQ(p[0].id, 2);
+    EXPECT_EQ(p[1].id, 1);
+    EXPECT_EQ(p[1].preview, "m1");
+    p = index.page("alice", 1, 10, "odd@x");
+    ASSERT_EQ(p.size(), 4u);
+    EXPECT_EQ(p[0].id, 7);
+    for (const auto& m : p) EXPECT_EQ(m.from, "odd@x");
+}
+
+TEST(Index, KeepsSubjectAndPreviewApart) {
+    Index index;
+    MessageHeader h = msg(1, "bob@x", "body text");
+    h.subject = "Subject";
+    h.type = MessageType::headline;
+    index.insert("alice", h);
+    const auto p = index.page("alice", 0, 1);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0].subject, "Subject");
+    EXPECT_EQ(p[0].preview, "body text");
+    EXPECT_EQ(p[0].type, MessageType::headline);
+}
+
+TEST(Index, EraseUserAndClear) {
+    Index index;
+    index.insert("alice", msg(1, "bob@x"));
+    index.insert("alice", msg(2, "bob@x"));
+    index.insert("carol", msg(3, "bob@x"));
+    EXPECT_EQ(index.erase_user("alice"), 2u);
+    EXPECT_EQ(index.erase_user("alice"), 0u);
+    EXPECT_EQ(index.total(), 1u);
+    EXPECT_EQ(index.users(), 1u);
+    index.clear();
+    EXPECT_EQ(index.total(), 0u);
+    EXPECT_EQ(index.count("carol"), 0u);
+    EXPECT_TRUE(index.top(5).empty());
+}
+
+TEST(Index, TopRanksAcrossShards) {
+    Index index(8);
+    for (int u = 0; u < 100; ++u)
+        for (int m = 0; m <= u % 17; ++m) index.insert("user" + std::to_string(u), msg(m, "bob@x"));
+    const auto top = index.top(3);
+    ASSERT_EQ(top.size(), 3u);
+    // u % 17 == 16 for u = 16, 33, 50, 67, 84: count 17, names sorted.
+    EXPECT_EQ(top[0].count, 17u);
+    EXPECT_EQ(top[0].user, "user16");
+    EXPECT_EQ(top[1].user, "user33");
+    EXPECT_EQ(top[2].user, "user50");
+    EXPECT_EQ(index.top(1000).size(), 100u);
+    EXPECT_TRUE(index.top(0).empty());
+}
+
+TEST(Index, TopFollowsCountChanges) {
+    Index index;
+    index.insert("a", msg(1, "x@y"));
+    index.insert("b", msg(1, "x@y"));
+    index.insert("b", msg(2, "x@y"));
+    EXPECT_EQ(index.top(1)[0].user, "b");
+    index.erase("b", 1, 1);
+    index.erase("b", 2, 1);
+    const auto top = index.top(5);
+    ASSERT_EQ(top.size(), 1u);
+    EXPECT_EQ(top[0].user, "a");
+}
+
+TEST(Index, MemoryGrowsAndReturnsToBaseline) {
+    Index index;
+    const std::size_t empty = index.memory_bytes();
+    for (int i = 0; i < 1000; ++i) index.insert("u" + std::to_string(i % 10), msg(i, "s@x"));
+    EXPECT_GT(index.memory_bytes(), empty + 1000 * 64);
+    for (int i = 0; i < 1000; ++i) index.erase("u" + std::to_string(i % 10), i, 1);
+    // Only the hash tables' bucket arrays may stay grown.
+    EXPECT_LE(index.memory_bytes(), empty + 64 * 8 * 16);
+}
+
+TEST(Index, ReplaceUserReportsWhatDiffered) {
+    Index index;
+    index.insert("alice", msg(1, "bob@x"));
+    index.insert("alice", msg(2, "bob@x"));
+    std::vector<MessageHeader> store{msg(2, "bob@x"), msg(3, "bob@x"), msg(4, "bob@x")};
+    const UserDiff d = index.replace_user("alice", store);
+    EXPECT_EQ(d.count_before, 2u);
+    EXPECT_EQ(d.count_after, 3u);
+    EXPECT_EQ(d.added, 2u);
+    EXPECT_EQ(d.removed, 1u);
+    EXPECT_EQ(index.page("alice", 0, 10).back().id, 2);
+    EXPECT_EQ(index.replace_user("alice", {}).removed, 3u);
+    EXPECT_EQ(index.users(), 0u);
+}
+
+TEST(Index, DiffListsOnlyUsersThatDiffer) {
+    Index a, b;
+    a.insert("same", msg(1, "x@y"));
+    b.insert("same", msg(1, "x@y"));
+    a.insert("gone", msg(1, "x@y"));
+    b.insert("new", msg(1, "x@y"));
+    a.insert("changed", msg(1, "x@y"));
+    b.insert("changed", msg(1, "x@y", "hi", 2));
+    auto d = Index::diff(a, b);
+    std::sort(d.begin(), d.end(), [](auto& l, auto& r) { return l.user < r.user; });
+    ASSERT_EQ(d.size(), 3u);
+    EXPECT_EQ(d[0].user, "changed");
+    EXPECT_EQ(d[0].added, 1u);
+    EXPECT_EQ(d[0].removed, 1u);
+    EXPECT_EQ(d[1].user, "gone");
+    EXPECT_EQ(d[1].count_after, 0u);
+    EXPECT_EQ(d[2].user, "new");
+    EXPECT_EQ(d[2].count_before, 0u);
+    EXPECT_TRUE(Index::diff(a, a).empty());
+    Index other(3);
+    EXPECT_THROW(Index::diff(a, other), std::invalid_argument);
+}
+
+TEST(Index, LongTextIsCappedOnACharacterBoundary) {
+    Index index;
+    std::string body;
+    for (int i = 0; i < 40000; ++i) body += "\xc3\xa9";  // é, 2 bytes
+    index.insert("alice", msg(1, "bob@x", body));
+    const auto p = index.page("alice", 0, 1);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_LE(p[0].preview.size(), 65535u);
+    EXPECT_EQ(p[0].preview.size() % 2, 0u);
+}
+
+}  // namespace
+}  // namespace unread
