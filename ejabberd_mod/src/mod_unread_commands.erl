@@ -1,0 +1,321 @@
+%%%----------------------------------------------------------------------
+%%% File    : mod_unread_commands.erl
+%%% Purpose : ejabberd commands of mod_unread: served by ejabberdctl and by
+%%%           mod_http_api (POST /api/<command>) alike.
+%%%
+%%% Errors: an unknown user or host is {error, not_exists, ...} (HTTP 404),
+%%% malformed input throws {invalid_parameter, Msg} (HTTP 400), an index
+%%% still being built is {error, rebuilding, ...} (HTTP 500, retry).
+%%%----------------------------------------------------------------------
+-module(mod_unread_commands).
+
+-export([get_commands_spec/0]).
+-export([unread_count/1, unread_list/4, unread_senders/1, unread_top/2,
+	 unread_stats/0, unread_resync/0, unread_resync_user/1]).
+
+-include("ejabberd_commands.hrl").
+-include("xmpp.hrl").
+-include("mod_offline.hrl").
+
+-define(MAX_LIST, 1000).
+
+get_commands_spec() ->
+    [#ejabberd_commands{
+	name = unread_count, tags = [offline],
+	desc = "Number of unread (offline) messages of a user",
+	longdesc = "The user is 'alice@example.com', or 'alice' for the "
+		   "module's default host. An unknown user is an error.",
+	module = ?MODULE, function = unread_count,
+	args = [{user, binary}],
+	args_desc = ["User JID, or user name on the default host"],
+	args_example = [<<"alice@example.com">>],
+	result = {count, integer},
+	result_desc = "Number of unread messages",
+	result_example = 5},
+     #ejabberd_commands{
+	name = unread_list, tags = [offline],
+	desc = "Unread messages of a user, newest first",
+	longdesc = "Pages with limit (at most 1000) and offset; 'from' "
+		   "keeps only messages of that sender's bare JID "
+		   "(\"\" for all). Timestamps are UTC, ISO 8601.",
+	module = ?MODULE, function = unread_list,
+	args = [{user, binary}, {limit, integer}, {offset, integer},
+		{from, binary}],
+	args_desc = ["User JID, or user name on the default host",
+		     "Maximum number of messages", "Messages to skip",
+		     "Sender bare JID, or empty for all senders"],
+	args_example = [<<"alice@example.com">>, 20, 0, <<"">>],
+	result = {messages,
+		  {list, {message, {tuple, [{id, integer},
+					    {timestamp, string},
+					    {from, string},
+					    {type, string},
+					    {subject, string},
+					    {preview, string},
+					    {body, string}]}}}},
+	result_example = [{1700000000123456, "2023-11-14T22:13:20.123456Z",
+			   "bob@example.com", "chat", "", "Hello Alice",
+			   "Hello Alice"}]},
+     #ejabberd_commands{
+	name = unread_senders, tags = [offline],
+	desc = "Per-sender counts of a user's unread messages, largest first",
+	module = ?MODULE, function = unread_senders,
+	args = [{user, binary}],
+	args_desc = ["User JID, or user name on the default host"],
+	args_example = [<<"alice@example.com">>],
+	result = {senders, {list, {sender, {tuple, [{sender, string},
+						     {count, integer}]}}}},
+	result_example = [{"bob@example.com", 3}, {"carol@example.com", 1}]},
+     #ejabberd_commands{
+	name = unread_top, tags = [offline],
+	desc = "Users of a host with the most unread messages",
+	module = ?MODULE, function = unread_top,
+	args = [{host, binary}, {limit, integer}],
+	args_desc = ["Virtual host", "Maximum number of users (at most 1000)"],
+	args_example = [<<"example.com">>, 10],
+	result = {users, {list, {user, {tuple, [{user, string},
+						 {count, integer}]}}}},
+	result_example = [{"alice@example.com", 42}, {"bob@example.com", 7}]},
+     #ejabberd_commands{
+	name = unread_stats, tags = [offline],
+	desc = "State of the unread index of every host on this node",
+	longdesc = "Per host: state (ready or rebuilding), unread messages, "
+		   "users with unread messages, index memory in bytes, time "
+		   "of the last (re)build and how long it took.",
+	module = ?MODULE, function = unread_stats,
+	args = [],
+	result = {hosts, {list, {host, {tuple, [{host, string},
+						 {state, string},
+						 {total, integer},
+						 {users, integer},
+						 {memory, integer},
+						 {last_rebuild, string},
+						 {rebuild_ms, integer}]}}}},
+	result_example = [{"example.com", "ready", 1200, 300, 180000,
+			   "2023-11-14T22:13:20Z", 85}]},
+     #ejabberd_commands{
+	name = unread_resync, tags = [offline],
+	desc = "Re-read the whole offline store into the index",
+	longdesc = "Lists the users whose unread messages differed between "
+		   "the index and the store (normally none).",
+	module = ?MODULE, function = unread_resync,
+	args = [],
+	result = {differences,
+		  {list, {difference, {tuple, [{user, string},
+					       {index_count, integer},
+					       {store_count, integer},
+					       {added, integer},
+					       {removed, integer}]}}}},
+	result_example = []},
+     #ejabberd_commands{
+	name = unread_resync_user, tags = [offline],
+	desc = "Re-read one user's offline messages into the index",
+	module = ?MODULE, function = unread_resync_user,
+	args = [{user, binary}],
+	args_desc = ["User JID, or user name on the default host"],
+	args_example = [<<"alice@example.com">>],
+	result = {difference, {tuple, [{user, string},
+				       {index_count, integer},
+				       {store_count, integer},
+				       {added, integer},
+				       {removed, integer}]}},
+	result_example = {"alice@example.com", 3, 3, 0, 0}}].
+
+%%%===================================================================
+%%% Commands
+%%%===================================================================
+unread_count(User) ->
+    run(fun() -> count(User) end).
+
+unread_list(User, Limit, Offset, From) ->
+    run(fun() -> list(User, Limit, Offset, From) end).
+
+unread_senders(User) ->
+    run(fun() -> senders(User) end).
+
+unread_top(Host, Limit) ->
+    run(fun() -> top(Host, Limit) end).
+
+unread_stats() ->
+    run(fun stats/0).
+
+unread_resync() ->
+    run(fun resync/0).
+
+unread_resync_user(User) ->
+    run(fun() -> resync_user(User) end).
+
+%% Errors found deep down are thrown as the command's result.
+run(F) ->
+    try F()
+    catch throw:{?MODULE, Result} -> Result
+    end.
+
+count(User) ->
+    with_user(User, fun({LUser, _Host}, {ok, Index}) ->
+			    unread_nif:count(Index, LUser);
+		       ({LUser, Host}, rebuilding) ->
+			    %% The store is the truth; ask it while the index is built.
+			    mod_offline:count_offline_messages(LUser, Host)
+		    end).
+
+list(User, Limit, Offset, From) ->
+    check_range(limit, Limit, 0, ?MAX_LIST),
+    check_range(offset, Offset, 0, 1 bsl 32),
+    Sender = case From of
+		 <<>> -> <<>>;
+		 _ -> jid:encode(jid:remove_resource(parse_jid(From)))
+	     end,
+    with_ready_user(
+      User,
+      fun({LUser, Host}, Index) ->
+	      Page = unread_nif:page(Index, LUser, Offset, Limit, Sender),
+	      Bodies = bodies(LUser, Host, [Id || {Id, _, _, _, _} <- Page]),
+	      [{Id, iso8601(Id), F, atom_to_list(Type), Subject, Preview,
+		maps:get(Id, Bodies, Preview)}
+	       || {Id, F, Type, Subject, Preview} <- Page]
+      end).
+
+senders(User) ->
+    with_ready_user(User, fun({LUser, _}, Index) -> unread_nif:senders(Index, LUser) end).
+
+top(Host, Limit) ->
+    check_range(limit, Limit, 0, ?MAX_LIST),
+    LHost = check_host(Host),
+    case mod_unread_server:lookup(LHost) of
+	{ok, Index} ->
+	    [{<<U/binary, $@, LHost/binary>>, N} || {U, N} <- unread_nif:top(Index, Limit)];
+	Other ->
+	    unavailable(LHost, Other)
+    end.
+
+stats() ->
+    lists:map(
+      fun(Host) ->
+	      #{state := St, total := Total, users := Users, memory := Mem,
+		last_rebuild := Last, rebuild_ms := Ms} = mod_unread_server:info(Host),
+	      {Host, atom_to_list(St), Total, Users, Mem,
+	       case Last of
+		   undefined -> "";
+		   _ -> calendar:system_time_to_rfc3339(Last, [{offset, "Z"}])
+	       end,
+	       case Ms of undefined -> 0; _ -> Ms end}
+      end, mod_unread:loaded_hosts()).
+
+resync() ->
+    lists:flatmap(
+      fun(Host) ->
+	      case mod_unread_server:resync(Host) of
+		  {ok, Diffs} ->
+		      [{<<U/binary, $@, Host/binary>>, Before, After, Added, Removed}
+		       || {U, Before, After, Added, Removed} <- Diffs];
+		  {error, Reason} ->
+		      throw_result({error, resync_failed, 1,
+				    io_lib:format("Resync of ~ts failed: ~p",
+						  [Host, Reason])})
+	      end
+      end, mod_unread:loaded_hosts()).
+
+resync_user(User) ->
+    {LUser, Host} = resolve_user(User),
+    case mod_unread_server:lookup(Host) of
+	disabled -> unavailable(Host, disabled);
+	_ ->
+	    {_, Before, After, Added, Removed} =
+		mod_unread_server:resync_user(Host, LUser),
+	    {<<LUser/binary, $@, Host/binary>>, Before, After, Added, Removed}
+    end.
+
+%%%===================================================================
+%%% Internal functions
+%%%===================================================================
+with_ready_user(User, Fun) ->
+    with_user(User, fun(US, {ok, Index}) -> Fun(US, Index);
+		       ({_, Host}, rebuilding) -> unavailable(Host, rebuilding)
+		    end).
+
+%% Runs Fun on a known user of a host where mod_unread runs.
+with_user(User, Fun) ->
+    {LUser, Host} = US = resolve_user(User),
+    case mod_unread_server:lookup(Host) of
+	disabled ->
+	    unavailable(Host, disabled);
+	State ->
+	    case ejabberd_auth:user_exists(LUser, Host) of
+		true -> Fun(US, State);
+		false -> not_exists("User ~ts@~ts does not exist", [LUser, Host])
+	    end
+    end.
+
+%% "alice@example.com", "alice@example.com/res" or "alice" (default host).
+resolve_user(User) ->
+    JID = case binary:match(User, <<"@">>) of
+	      nomatch ->
+		  case mod_unread:default_host() of
+		      undefined -> not_exists("mod_unread runs on no host here", []);
+		      Host -> jid:make(User, Host)
+		  end;
+	      _ ->
+		  parse_jid(User)
+	  end,
+    case JID of
+	#jid{luser = <<>>} -> bad_param("Not a user JID: '~ts'", [User]);
+	#jid{luser = LUser, lserver = LServer} -> {LUser, LServer};
+	error -> bad_param("Malformed user name: '~ts'", [User])
+    end.
+
+parse_jid(S) ->
+    try jid:decode(S)
+    catch _:{bad_jid, _} -> bad_param("Malformed JID: '~ts'", [S])
+    end.
+
+check_host(Host) ->
+    case jid:nameprep(Host) of
+	error ->
+	    bad_param("Malformed host: '~ts'", [Host]);
+	LHost ->
+	    case ejabberd_router:is_my_host(LHost) of
+		true -> LHost;
+		false -> not_exists("Host ~ts is not served by this node", [LHost])
+	    end
+    end.
+
+check_range(_Name, N, Min, Max) when is_integer(N), N >= Min, N =< Max -> ok;
+check_range(Name, N, Min, Max) ->
+    bad_param("~ts must be between ~B and ~B, got ~p", [Name, Min, Max, N]).
+
+unavailable(Host, disabled) ->
+    not_exists("mod_unread is not enabled for host ~ts; add it under "
+	       "'modules:' in ejabberd.yml", [Host]);
+unavailable(Host, rebuilding) ->
+    throw_result({error, rebuilding, 1,
+		  io_lib:format("The unread index of ~ts is being rebuilt "
+				"from the store; retry in a moment", [Host])}).
+
+not_exists(Fmt, Args) ->
+    throw_result({error, not_exists, 1, io_lib:format(Fmt, Args)}).
+
+bad_param(Fmt, Args) ->
+    throw({invalid_parameter, iolist_to_binary(io_lib:format(Fmt, Args))}).
+
+%% An error tuple is the command's result, wherever it is detected.
+throw_result(Result) ->
+    throw({?MODULE, Result}).
+
+%% Bodies of the listed messages, read from the store: the index keeps only
+%% previews.
+bodies(_LUser, _Host, []) ->
+    #{};
+bodies(LUser, Host, Ids) ->
+    Wanted = maps:from_list([{Id, true} || Id <- Ids]),
+    maps:from_list(
+      [{Id, body(Pkt)}
+       || #offline_msg{timestamp = TS, packet = Pkt}
+	      <- mod_unread_mnesia:read_user(LUser, Host),
+	  Id <- [misc:now_to_usec(TS)], maps:is_key(Id, Wanted)]).
+
+body(#xmlel{} = Pkt) -> fxml:get_subtag_cdata(Pkt, <<"body">>);
+body(_) -> <<>>.
+
+iso8601(Usec) ->
+    calendar:system_time_to_rfc3339(Usec, [{unit, microsecond}, {offset, "Z"}]).

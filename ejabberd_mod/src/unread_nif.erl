@@ -1,0 +1,91 @@
+%%%----------------------------------------------------------------------
+%%% File    : unread_nif.erl
+%%% Purpose : Erlang face of the C++ unread index (nif/c_src).
+%%%
+%%% An index is a NIF resource: it is freed when the last reference to it
+%%% goes away, so stopping mod_unread frees its memory without a VM restart.
+%%% Malformed arguments raise badarg; nothing here can crash the VM.
+%%%----------------------------------------------------------------------
+-module(unread_nif).
+
+-export([new/0, insert/3, insert_many/4, delete_object/2, delete_user/2,
+	 clear/1, count/2, summary/2, senders/2, page/5, top/2, stats/1,
+	 diff/2, replace_user/5]).
+
+-on_load(load/0).
+
+-type index() :: reference().
+-type user_diff() :: {User :: binary(), Before :: non_neg_integer(),
+		      After :: non_neg_integer(), Added :: non_neg_integer(),
+		      Removed :: non_neg_integer()}.
+-export_type([index/0, user_diff/0]).
+
+load() ->
+    erlang:load_nif(filename:join(priv_dir(), "unread_nif"), 0).
+
+%% Installed as an OTP application (lib/erlang/lib/mod_unread-<vsn>), priv/
+%% is found by name; a bare ebin/ on the code path has priv/ beside it.
+priv_dir() ->
+    case code:priv_dir(mod_unread) of
+	{error, bad_name} ->
+	    Ebin = filename:dirname(code:which(?MODULE)),
+	    filename:join(filename:dirname(Ebin), "priv");
+	Dir ->
+	    Dir
+    end.
+
+-define(NOT_LOADED, erlang:nif_error({not_loaded, ?MODULE})).
+
+%% A new, empty index.
+-spec new() -> index().
+new() -> ?NOT_LOADED.
+
+%% Adds one #offline_msg{} record; false if it was indexed already.
+-spec insert(index(), tuple(), non_neg_integer()) -> boolean().
+insert(_Index, _Record, _PreviewChars) -> ?NOT_LOADED.
+
+%% Adds the records of Host (others are skipped) on a dirty scheduler.
+-spec insert_many(index(), binary(), [tuple()], non_neg_integer()) ->
+			 {Inserted :: non_neg_integer(), Skipped :: non_neg_integer()}.
+insert_many(_Index, _Host, _Records, _PreviewChars) -> ?NOT_LOADED.
+
+-spec delete_object(index(), tuple()) -> boolean().
+delete_object(_Index, _Record) -> ?NOT_LOADED.
+
+-spec delete_user(index(), binary()) -> non_neg_integer().
+delete_user(_Index, _LUser) -> ?NOT_LOADED.
+
+-spec clear(index()) -> ok.
+clear(_Index) -> ?NOT_LOADED.
+
+-spec count(index(), binary()) -> non_neg_integer().
+count(_Index, _LUser) -> ?NOT_LOADED.
+
+-spec summary(index(), binary()) ->
+		     none | {non_neg_integer(), integer(), integer()}.
+summary(_Index, _LUser) -> ?NOT_LOADED.
+
+-spec senders(index(), binary()) -> [{binary(), pos_integer()}].
+senders(_Index, _LUser) -> ?NOT_LOADED.
+
+%% Newest first. From = <<>> for any sender.
+-spec page(index(), binary(), non_neg_integer(), 0..10000, binary()) ->
+		  [{Id :: integer(), From :: binary(), Type :: atom(),
+		    Subject :: binary(), Preview :: binary()}].
+page(_Index, _LUser, _Offset, _Limit, _From) -> ?NOT_LOADED.
+
+-spec top(index(), 0..10000) -> [{binary(), pos_integer()}].
+top(_Index, _Limit) -> ?NOT_LOADED.
+
+-spec stats(index()) -> {Total :: non_neg_integer(), Users :: non_neg_integer(),
+			 Bytes :: non_neg_integer()}.
+stats(_Index) -> ?NOT_LOADED.
+
+%% Users whose messages differ between two indexes.
+-spec diff(index(), index()) -> [user_diff()].
+diff(_Before, _After) -> ?NOT_LOADED.
+
+%% Sets a user's messages to exactly the given store records.
+-spec replace_user(index(), binary(), binary(), [tuple()], non_neg_integer()) ->
+			  user_diff().
+replace_user(_Index, _Host, _LUser, _Records, _PreviewChars) -> ?NOT_LOADED.

@@ -1,0 +1,286 @@
+"""Real ejabberd nodes for tests: the Debian package, each node with its own
+config, spool, logs, node name, address and ports, and mod_unread loaded from
+the build's install prefix.
+
+Used by the integration tests and by scripts/demo.sh; nothing here mocks
+ejabberd."""
+
+import json
+import os
+import pwd
+import shutil
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+EJABBERDCTL = "/usr/sbin/ejabberdctl"
+MOD_UNREAD_VERSION = "0.1.0"
+ADMIN = "admin"
+ADMIN_PASSWORD = "admin-secret-pw"
+
+
+def prefix():
+    """Where `cmake --install` put mod_unread (CHATADM_PREFIX, else build/prefix)."""
+    return Path(os.environ.get("CHATADM_PREFIX", REPO / "build" / "prefix"))
+
+
+def module_ebin():
+    ebin = prefix() / "lib/erlang/lib" / f"mod_unread-{MOD_UNREAD_VERSION}" / "ebin"
+    if not (ebin / "mod_unread.beam").exists():
+        raise RuntimeError(f"mod_unread is not installed under {prefix()}: "
+                           "run `cmake --install build --prefix build/prefix`")
+    return ebin
+
+
+def _chown_ejabberd(path):
+    pw = pwd.getpwnam("ejabberd")
+    for root, dirs, files in os.walk(path):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            os.chown(name, pw.pw_uid, pw.pw_gid)
+
+
+def make_tls(workdir, names=("localhost",), ips=("127.0.0.1",)):
+    """A test CA and a server certificate signed by it. Returns (ca, server.pem)."""
+    workdir = Path(workdir)
+    ca_key, ca_crt = workdir / "ca.key", workdir / "ca.pem"
+    key, csr, crt = workdir / "server.key", workdir / "server.csr", workdir / "server.crt"
+    san = ",".join([f"DNS:{n}" for n in names] + [f"IP:{i}" for i in ips])
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=chatadm test CA", "-keyout", ca_key, "-out", ca_crt)
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={names[0]}",
+        "-keyout", key, "-out", csr)
+    ext = workdir / "san.ext"
+    ext.write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+        "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
+    pem = workdir / "server.pem"
+    pem.write_text(crt.read_text() + key.read_text())
+    os.chmod(pem, 0o640)
+    return ca_crt, pem
+
+
+CONFIG = """\
+loglevel: info
+hosts:
+{hosts}
+certfiles:
+  - "{pem}"
+listen:
+  -
+    port: {c2s_port}
+    ip: "{ip}"
+    module: ejabberd_c2s
+    max_stanza_size: 262144
+    starttls_required: true
+  -
+    port: {api_port}
+    ip: "{ip}"
+    module: ejabberd_http
+    tls: true
+    request_handlers:
+      /api: mod_http_api
+auth_password_format: scram
+acl:
+  admin:
+    user:
+{admins}
+access_rules:
+  local:
+    allow: local
+  c2s:
+    allow: all
+api_permissions:
+  "console commands":
+    from:
+      - ejabberd_ctl
+    who: all
+    what: "*"
+  "admin access":
+    who:
+      access:
+        allow:
+          - acl: admin
+    what:
+      - "*"
+      - "!stop"
+      - "!start"
+shaper_rules:
+  max_user_sessions: 10
+  max_user_offline_messages:
+    5000: admin
+    {queue_limit}: all
+  c2s_shaper: none
+modules:
+  mod_admin_extra: {{}}
+  mod_disco: {{}}
+  mod_roster: {{}}
+  mod_offline:
+    access_max_user_messages: max_user_offline_messages
+{extra_modules}"""
+
+
+class Node:
+    """One ejabberd node. Use as a context manager, or call start()/stop()."""
+
+    def __init__(self, name="unread1", ip="127.0.0.1", c2s_port=15222, api_port=15443,
+                 hosts=("localhost",), queue_limit=100, with_module=True, workdir=None,
+                 module_opts=None):
+        self.name = name
+        self.node = f"{name}@localhost"
+        self.ip = ip
+        self.c2s_port = c2s_port
+        self.api_port = api_port
+        self.hosts = list(hosts)
+        self.queue_limit = queue_limit
+        self.with_module = with_module
+        self.module_opts = module_opts or {}
+        self._own_dir = workdir is None
+        self.dir = Path(workdir or tempfile.mkdtemp(prefix=f"chatadm-{name}-"))
+        self.ca = None
+
+    # -- files --------------------------------------------------------------
+    def write_config(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for sub in ("spool", "logs"):
+            (self.dir / sub).mkdir(exist_ok=True)
+        if not (self.dir / "server.pem").exists():
+            make_tls(self.dir, names=["localhost"] + self.hosts, ips=[self.ip])
+        self.ca = self.dir / "ca.pem"
+        extra = ""
+        if self.with_module:
+            opts = "".join(f"\n    {k}: {v}" for k, v in self.module_opts.items())
+            extra = "  mod_unread:" + (opts if opts else " {}") + "\n"
+        (self.dir / "ejabberd.yml").write_text(CONFIG.format(
+            hosts="\n".join(f"  - {h}" for h in self.hosts),
+            pem=self.dir / "server.pem", ip=self.ip, c2s_port=self.c2s_port,
+            api_port=self.api_port, queue_limit=self.queue_limit,
+            admins="\n".join(f"      - {ADMIN}@{h}" for h in self.hosts),
+            extra_modules=extra))
+        erl_options = f"-pa {module_ebin()}" if self.with_module else ""
+        (self.dir / "ejabberdctl.cfg").write_text(
+            f'ERLANG_NODE={self.node}\nERL_OPTIONS="{erl_options}"\n'
+            f'INET_DIST_INTERFACE={self.ip}\n')
+        (self.dir / "inetrc").write_text("{lookup,[file,native]}.\n{host,{127,0,0,1}, [\"localhost\"]}.\n{file, resolv, \"/etc/resolv.conf\"}.\n")
+        _chown_ejabberd(self.dir)
+
+    # -- control ------------------------------------------------------------
+    def ctl_argv(self, *args):
+        d = self.dir
+        return [EJABBERDCTL, "--config-dir", str(d), "--config", str(d / "ejabberd.yml"),
+                "--ctl-config", str(d / "ejabberdctl.cfg"), "--logs", str(d / "logs"),
+                "--spool", str(d / "spool"), "--node", self.node, *map(str, args)]
+
+    def ctl(self, *args, check=True, timeout=120):
+        """Runs ejabberdctl against this node; returns its stdout (stripped)."""
+        p = subprocess.run(self.ctl_argv(*args), capture_output=True, text=True,
+                           timeout=timeout)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"ejabberdctl {' '.join(map(str, args))} failed "
+                               f"({p.returncode}): {p.stdout}{p.stderr}\n{self.log_tail()}")
+        return p.stdout.strip() if check else p
+
+    def start(self):
+        self.write_config()
+        self.ctl("start")
+        self.wait_started()
+        return self
+
+    def wait_started(self, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            p = self.ctl("status", check=False, timeout=30)
+            if p.returncode == 0 and "is started" in p.stdout:
+                # The listeners come up after the applications report started.
+                if self._api_up():
+                    return
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.node} did not start in {timeout}s\n{self.log_tail()}")
+
+    def _api_up(self):
+        try:
+            self.api("status", {}, auth=False)
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
+
+    def stop(self):
+        self.ctl("stop", check=False)
+        self.ctl("stopped", check=False)
+
+    def kill(self):
+        subprocess.run(["pkill", "-9", "-f", f"-[s]*name {self.node} "], check=False)
+        time.sleep(0.5)
+
+    def restart(self):
+        self.stop()
+        self.ctl("start")
+        self.wait_started()
+
+    def log_tail(self, n=40):
+        log = self.dir / "logs" / "ejabberd.log"
+        if not log.exists():
+            return "(no ejabberd.log)"
+        lines = log.read_text(errors="replace").splitlines()
+        return "\n".join(["--- ejabberd.log (tail) ---"] + lines[-n:])
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self._own_dir and not os.environ.get("CHATADM_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- users and messages -------------------------------------------------
+    def register(self, user, password, host=None):
+        self.ctl("register", user, host or self.hosts[0], password)
+
+    def register_admin(self):
+        for h in self.hosts:
+            self.register(ADMIN, ADMIN_PASSWORD, h)
+
+    def rpc(self, expr):
+        """Evaluates an Erlang expression on the node, as an operator would in
+        `ejabberdctl debug`; returns the result printed with ~p."""
+        cookie = Path("/var/lib/ejabberd/.erlang.cookie").read_text().strip()
+        script = ('{ok, T, _} = erl_scan:string(os:getenv("RPC_EXPR") ++ "."), '
+                  '{ok, Es} = erl_parse:parse_exprs(T), '
+                  'R = rpc:call(list_to_atom(os:getenv("RPC_NODE")), erl_eval, exprs, [Es, []]), '
+                  'case R of {value, V, _} -> io:format("~p~n", [V]); '
+                  'Other -> io:format("RPC_ERROR ~p~n", [Other]) end, halt().')
+        env = dict(os.environ, RPC_EXPR=expr, RPC_NODE=self.node)
+        probe = f"probe{os.getpid()}-{time.monotonic_ns() % 10**9}@localhost"
+        p = subprocess.run(["erl", "-noshell", "-hidden", "-sname", probe, "-setcookie", cookie,
+                            "-eval", script], capture_output=True, text=True, timeout=120, env=env)
+        out = p.stdout.strip()
+        if p.returncode != 0 or out.startswith("RPC_ERROR") or not out:
+            raise RuntimeError(f"rpc {expr!r} on {self.node} failed: {out}{p.stderr}")
+        return out
+
+    def store_count(self, user, host=None):
+        """The truth: records in mod_offline's mnesia table for the user."""
+        host = host or self.hosts[0]
+        return int(self.rpc(f'length(mnesia:dirty_read(offline_msg, {{<<"{user}">>, <<"{host}">>}}))'))
+
+    def api_url(self, command=""):
+        return f"https://{self.ip}:{self.api_port}/api/{command}"
+
+    def api(self, command, args, auth=True, user=None, password=None):
+        """POSTs to mod_http_api over TLS verified against the test CA."""
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        req = urllib.request.Request(self.api_url(command), data=json.dumps(args).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        if auth:
+            cred = f"{user or ADMIN + '@' + self.hosts[0]}:{password or ADMIN_PASSWORD}"
+            req.add_header("Authorization", "Basic " + b64encode(cred.encode()).decode())
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return json.loads(r.read().decode() or "null")
