@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's own repositories, everything chatadm needs to
+# build, test and run. Run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+    build-essential cmake g++ clang-format \
+    libgtest-dev googletest libcurl4-openssl-dev nlohmann-json3-dev \
+    erlang-dev erlang-eunit erlang-proper erlang-proper-dev \
+    ejabberd haproxy openssl ca-certificates procps \
+    python3 python3-pytest python3-slixmpp go-sendxmpp hyperfine
