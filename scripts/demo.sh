@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian 12 machine, as root:
+#   installs the dependencies, builds and installs mod_unread (and chatadm)
+#   under /usr, enables the module in the system ejabberd (embedded mnesia),
+#   has a real XMPP client leave messages for an offline user, and prints
+#   that user's unread messages.
+# Safe to run again: every step checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (sudo $0)" >&2; exit 2; }
+
+scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)"
+cmake --install build --prefix /usr
+
+etc=/etc/ejabberd
+demo=$etc/chatadm-demo
+yml=$etc/ejabberd.yml
+install -d -m 0750 -o root -g ejabberd "$demo"
+
+# A CA and a certificate for "localhost", so that clients verify TLS rather
+# than skip it (Debian's own certificate names the host "ejabberd").
+if [ ! -f "$demo/localhost.pem" ]; then
+    /usr/bin/python3 -c "import sys; sys.path.insert(0, 'tests/integration'); import harness; harness.make_tls('$demo')"
+    mv "$demo/server.pem" "$demo/localhost.pem"
+    rm -f "$demo"/server.* "$demo"/san.ext "$demo"/ca.srl
+    chown root:ejabberd "$demo/localhost.pem" && chmod 0640 "$demo/localhost.pem"
+    chmod 0600 "$demo/ca.key"
+fi
+grep -q "$demo/localhost.pem" "$yml" ||
+    sed -i "/^certfiles:/a\\  - \"$demo/localhost.pem\"" "$yml"
+grep -q '^  mod_unread:' "$yml" || sed -i '/^modules:/a\  mod_unread: {}' "$yml"
+
+if ejabberdctl status >/dev/null 2>&1; then
+    ejabberdctl restart_module localhost mod_unread >/dev/null 2>&1 || ejabberdctl restart
+    ejabberdctl reload_config
+elif [ -d /run/systemd/system ]; then
+    systemctl restart ejabberd
+else
+    ejabberdctl start
+fi
+ejabberdctl started
+
+pwfile=$demo/passwords
+if [ ! -f "$pwfile" ]; then
+    umask 077
+    printf 'alice %s\nbob %s\n' "$(openssl rand -hex 12)" "$(openssl rand -hex 12)" >"$pwfile"
+fi
+pw() { awk -v u="$1" '$1 == u { print $2 }' "$pwfile"; }
+for u in alice bob; do
+    ejabberdctl check_account "$u" localhost >/dev/null 2>&1 || ejabberdctl register "$u" localhost "$(pw "$u")"
+done
+
+echo "== bob (a real XMPP client, STARTTLS verified) leaves messages for alice, who is offline"
+/usr/bin/python3 - "$demo/ca.pem" "$(pw bob)" <<'PY'
+import sys
+sys.path.insert(0, "tests/integration")
+import xmpp_client
+errors = xmpp_client.send_messages(("127.0.0.1", 5222), sys.argv[1], "bob@localhost", sys.argv[2],
+                                   "alice@localhost", ["Hi Alice!", "Lunch at noon?\nBring the slides."])
+sys.exit(1 if errors else 0)
+PY
+ejabberdctl send_message chat admin@localhost alice@localhost "Maintenance" "Server upgrade tonight"
+
+echo "== ejabberdctl unread_count alice"
+ejabberdctl unread_count alice
+echo "== ejabberdctl unread_senders alice"
+ejabberdctl unread_senders alice
+if command -v chatadm >/dev/null; then
+    echo "== chatadm -C $demo/ca.pem -h localhost unread alice"
+    chatadm -C "$demo/ca.pem" -h localhost unread alice
+else
+    echo "== ejabberdctl unread_list alice 10 0 ''"
+    ejabberdctl unread_list alice 10 0 ""
+fi
