@@ -19,37 +19,73 @@ std::string_view cap(std::string_view s) noexcept {
     return s.substr(0, n);
 }
 
-// An rb-tree node is the value plus three pointers and a colour word.
-constexpr std::size_t kSetNodeOverhead = 4 * sizeof(void*);
-// An unordered_map node is the value, a next pointer and the cached hash.
-constexpr std::size_t kMapNodeOverhead = 2 * sizeof(void*);
-
 std::size_t string_heap(const std::string& s) noexcept {
     // libstdc++ keeps up to 15 characters inside the string object.
     return s.capacity() > 15 ? heap_bytes(s.capacity() + 1) : 0;
 }
 
-std::size_t sender_node_bytes(const std::string& sender) noexcept {
-    return heap_bytes(sizeof(std::pair<const std::string, std::size_t>) + kMapNodeOverhead) +
-           string_heap(sender);
+template <class S>
+bool less(const S& s, std::int64_t id, std::uint64_t key) noexcept {
+    return s.id < id || (s.id == id && s.key < key);
 }
 
 }  // namespace
 
-std::size_t UserQueue::stored_bytes(const Stored& s) noexcept {
-    return heap_bytes(sizeof(Stored) + kSetNodeOverhead) +
-           heap_bytes(std::size_t{s.subject_len} + s.preview_len);
+std::size_t UserQueue::bytes() const noexcept {
+    return heap_bytes(messages_.capacity() * sizeof(Stored)) +
+           heap_bytes(senders_.capacity() * sizeof(void*)) + heap_;
+}
+
+std::vector<UserQueue::Stored>::iterator UserQueue::lower_bound(std::int64_t id,
+                                                                std::uint64_t key) {
+    // Appends are the common case: check the end before searching.
+    if (messages_.empty() || less(messages_.back(), id, key)) return messages_.end();
+    return std::lower_bound(messages_.begin(), messages_.end(), std::make_pair(id, key),
+                            [](const Stored& s, const std::pair<std::int64_t, std::uint64_t>& k) {
+                                return less(s, k.first, k.second);
+                            });
+}
+
+std::vector<UserQueue::Stored>::iterator UserQueue::find(std::int64_t id, std::uint64_t key) {
+    const auto it = lower_bound(id, key);
+    return it != messages_.end() && it->id == id && it->key == key ? it : messages_.end();
+}
+
+std::vector<UserQueue::Stored>::const_iterator UserQueue::find(std::int64_t id,
+                                                               std::uint64_t key) const {
+    return const_cast<UserQueue*>(this)->find(id, key);
+}
+
+bool UserQueue::contains(std::int64_t id, std::uint64_t key) const {
+    return find(id, key) != messages_.end();
+}
+
+UserQueue::Sender& UserQueue::sender_for(std::string&& jid) {
+    for (const auto& s : senders_)
+        if (s->jid == jid) return *s;
+    auto& s = senders_.emplace_back(std::make_unique<Sender>(Sender{std::move(jid), 0}));
+    heap_ += heap_bytes(sizeof(Sender)) + string_heap(s->jid);
+    return *s;
+}
+
+void UserQueue::drop_sender(Sender* sender) {
+    if (--sender->count > 0) return;
+    const auto it = std::find_if(senders_.begin(), senders_.end(),
+                                 [&](const auto& s) { return s.get() == sender; });
+    heap_ -= heap_bytes(sizeof(Sender)) + string_heap(sender->jid);
+    senders_.erase(it);
+    if (senders_.empty()) senders_.shrink_to_fit();
 }
 
 bool UserQueue::insert(MessageHeader&& message) {
-    if (messages_.find(ById::Key{message.id, message.key}) != messages_.end()) return false;
+    const auto pos = lower_bound(message.id, message.key);
+    if (pos != messages_.end() && pos->id == message.id && pos->key == message.key) return false;
 
     const std::string_view subject = cap(message.subject);
     const std::string_view preview = cap(message.preview);
-    auto [sender, fresh_sender] = senders_.try_emplace(std::move(message.from), 0);
     Stored stored{message.id,
                   message.key,
-                  &sender->first,
+                  nullptr,
                   nullptr,
                   static_cast<std::uint16_t>(subject.size()),
                   static_cast<std::uint16_t>(preview.size()),
@@ -58,40 +94,40 @@ bool UserQueue::insert(MessageHeader&& message) {
         stored.text = std::make_unique<char[]>(len);
         std::memcpy(stored.text.get(), subject.data(), subject.size());
         std::memcpy(stored.text.get() + subject.size(), preview.data(), preview.size());
+        heap_ += heap_bytes(len);
     }
-    if (fresh_sender) bytes_ += sender_node_bytes(sender->first);
-    ++sender->second;
-    bytes_ += stored_bytes(stored);
-    messages_.insert(std::move(stored));
+    Sender& sender = sender_for(std::move(message.from));
+    ++sender.count;
+    stored.sender = &sender;
+    // Grow by half rather than double: the index holds many small queues.
+    const auto at = pos - messages_.begin();
+    if (messages_.size() == messages_.capacity())
+        messages_.reserve(messages_.size() + messages_.size() / 2 + 1);
+    messages_.insert(messages_.begin() + at, std::move(stored));
     return true;
 }
 
 bool UserQueue::erase(std::int64_t id, std::uint64_t key) {
-    const auto it = messages_.find(ById::Key{id, key});
+    const auto it = find(id, key);
     if (it == messages_.end()) return false;
-    bytes_ -= stored_bytes(*it);
-    const auto sender = senders_.find(*it->sender);
+    heap_ -= heap_bytes(std::size_t{it->subject_len} + it->preview_len);
+    Sender* sender = it->sender;
     messages_.erase(it);
-    if (--sender->second == 0) {
-        bytes_ -= sender_node_bytes(sender->first);
-        senders_.erase(sender);
-    }
+    drop_sender(sender);
+    // Give memory back once most of it is unused.
+    if (messages_.size() * 4 < messages_.capacity()) messages_.shrink_to_fit();
     return true;
-}
-
-bool UserQueue::contains(std::int64_t id, std::uint64_t key) const {
-    return messages_.find(ById::Key{id, key}) != messages_.end();
 }
 
 UserSummary UserQueue::summary() const {
     if (messages_.empty()) return {};
-    return {messages_.size(), messages_.begin()->id, messages_.rbegin()->id};
+    return {messages_.size(), messages_.front().id, messages_.back().id};
 }
 
 std::vector<SenderCount> UserQueue::senders() const {
     std::vector<SenderCount> out;
     out.reserve(senders_.size());
-    for (const auto& [sender, count] : senders_) out.push_back({sender, count});
+    for (const auto& s : senders_) out.push_back({s->jid, s->count});
     std::sort(out.begin(), out.end(), [](const SenderCount& a, const SenderCount& b) {
         return a.count > b.count || (a.count == b.count && a.sender < b.sender);
     });
@@ -102,7 +138,7 @@ MessageHeader UserQueue::header_of(const Stored& s) {
     MessageHeader h;
     h.id = s.id;
     h.key = s.key;
-    h.from = *s.sender;
+    h.from = s.sender->jid;
     h.type = s.type;
     if (s.text) {
         h.subject.assign(s.text.get(), s.subject_len);
@@ -113,8 +149,16 @@ MessageHeader UserQueue::header_of(const Stored& s) {
 
 void UserQueue::page(std::size_t offset, std::size_t limit, std::string_view from,
                      std::vector<MessageHeader>& out) const {
+    if (from.empty()) {
+        // Unfiltered pages jump straight to their first message.
+        if (offset >= messages_.size()) return;
+        const auto first = messages_.rbegin() + static_cast<std::ptrdiff_t>(offset);
+        for (auto it = first; it != messages_.rend() && limit > 0; ++it, --limit)
+            out.push_back(header_of(*it));
+        return;
+    }
     for (auto it = messages_.rbegin(); it != messages_.rend() && limit > 0; ++it) {
-        if (!from.empty() && *it->sender != from) continue;
+        if (it->sender->jid != from) continue;
         if (offset > 0) {
             --offset;
             continue;

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +24,10 @@ struct StringHash {
 
 class UserQueue {
   public:
+    UserQueue() = default;
+    UserQueue(UserQueue&&) noexcept = default;
+    UserQueue& operator=(UserQueue&&) noexcept = default;
+
     // Both return false when nothing changed.
     bool insert(MessageHeader&& message);
     bool erase(std::int64_t id, std::uint64_t key);
@@ -32,7 +35,7 @@ class UserQueue {
     std::size_t size() const noexcept { return messages_.size(); }
     bool empty() const noexcept { return messages_.empty(); }
     // Heap bytes held by this queue's messages, senders and strings.
-    std::size_t bytes() const noexcept { return bytes_; }
+    std::size_t bytes() const noexcept;
 
     UserSummary summary() const;
     std::vector<SenderCount> senders() const;
@@ -43,11 +46,16 @@ class UserQueue {
     bool contains(std::int64_t id, std::uint64_t key) const;
 
   private:
+    struct Sender {
+        std::string jid;
+        std::size_t count;
+    };
     struct Stored {
         std::int64_t id;
         std::uint64_t key;
-        // Points at the key of senders_; node-based maps keep keys in place.
-        const std::string* sender;
+        // Senders live in their own allocations, so this stays valid while
+        // senders_ grows; a sender is dropped only when no message has it.
+        Sender* sender;
         // Subject then preview, in one allocation: most messages have no
         // subject, and one allocation per message keeps the index small.
         std::unique_ptr<char[]> text;
@@ -55,28 +63,20 @@ class UserQueue {
         std::uint16_t preview_len;
         MessageType type;
     };
-    struct ById {
-        using is_transparent = void;
-        struct Key {
-            std::int64_t id;
-            std::uint64_t key;
-        };
-        static Key of(const Stored& s) noexcept { return {s.id, s.key}; }
-        static Key of(const Key& k) noexcept { return k; }
-        template <class A, class B>
-        bool operator()(const A& a, const B& b) const noexcept {
-            const Key ka = of(a);
-            const Key kb = of(b);
-            return ka.id < kb.id || (ka.id == kb.id && ka.key < kb.key);
-        }
-    };
 
+    // Messages sorted by (id, key). A vector, not a tree: no per-node
+    // overhead, and the store nearly always appends (ids are timestamps) or
+    // drops the oldest or all.
+    std::vector<Stored>::iterator find(std::int64_t id, std::uint64_t key);
+    std::vector<Stored>::const_iterator find(std::int64_t id, std::uint64_t key) const;
+    std::vector<Stored>::iterator lower_bound(std::int64_t id, std::uint64_t key);
+    Sender& sender_for(std::string&& jid);
+    void drop_sender(Sender* sender);
     static MessageHeader header_of(const Stored& s);
-    static std::size_t stored_bytes(const Stored& s) noexcept;
 
-    std::set<Stored, ById> messages_;
-    std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> senders_;
-    std::size_t bytes_ = 0;
+    std::vector<Stored> messages_;
+    std::vector<std::unique_ptr<Sender>> senders_;
+    std::size_t heap_ = 0;  // text and sender allocations
 };
 
 }  // namespace unread

@@ -131,7 +131,7 @@ class Node:
 
     def __init__(self, name="unread1", ip="127.0.0.1", c2s_port=15222, api_port=15443,
                  hosts=("localhost",), queue_limit=100, with_module=True, workdir=None,
-                 module_opts=None):
+                 module_opts=None, extra_pa=()):
         self.name = name
         self.node = f"{name}@localhost"
         self.ip = ip
@@ -141,6 +141,7 @@ class Node:
         self.queue_limit = queue_limit
         self.with_module = with_module
         self.module_opts = module_opts or {}
+        self.extra_pa = list(extra_pa)
         self._own_dir = workdir is None
         self.dir = Path(workdir or tempfile.mkdtemp(prefix=f"chatadm-{name}-"))
         self.ca = None
@@ -163,7 +164,8 @@ class Node:
             api_port=self.api_port, queue_limit=self.queue_limit,
             admins="\n".join(f"      - {ADMIN}@{h}" for h in self.hosts),
             extra_modules=extra))
-        erl_options = f"-pa {module_ebin()}" if self.with_module else ""
+        paths = ([module_ebin()] if self.with_module else []) + self.extra_pa
+        erl_options = " ".join(f"-pa {p}" for p in paths)
         (self.dir / "ejabberdctl.cfg").write_text(
             f'ERLANG_NODE={self.node}\nERL_OPTIONS="{erl_options}"\n'
             f'INET_DIST_INTERFACE={self.ip}\n')
@@ -248,7 +250,7 @@ class Node:
         for h in self.hosts:
             self.register(ADMIN, ADMIN_PASSWORD, h)
 
-    def rpc(self, expr):
+    def rpc(self, expr, timeout=120):
         """Evaluates an Erlang expression on the node, as an operator would in
         `ejabberdctl debug`; returns the result printed with ~p."""
         cookie = Path("/var/lib/ejabberd/.erlang.cookie").read_text().strip()
@@ -260,7 +262,7 @@ class Node:
         env = dict(os.environ, RPC_EXPR=expr, RPC_NODE=self.node)
         probe = f"probe{os.getpid()}-{time.monotonic_ns() % 10**9}@localhost"
         p = subprocess.run(["erl", "-noshell", "-hidden", "-sname", probe, "-setcookie", cookie,
-                            "-eval", script], capture_output=True, text=True, timeout=120, env=env)
+                            "-eval", script], capture_output=True, text=True, timeout=timeout, env=env)
         out = p.stdout.strip()
         if p.returncode != 0 or out.startswith("RPC_ERROR") or not out:
             raise RuntimeError(f"rpc {expr!r} on {self.node} failed: {out}{p.stderr}")
