@@ -19,6 +19,7 @@
 -include("translate.hrl").
 
 start(Host, Opts) ->
+    forget_default_host(),
     case gen_mod:get_module_opt(Host, mod_offline, db_type) of
 	mnesia ->
 	    case gen_mod:start_child(mod_unread_server, Host, Opts) of
@@ -36,6 +37,7 @@ start(Host, Opts) ->
     end.
 
 stop(Host) ->
+    forget_default_host(),
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
 	false ->
 	    ejabberd_commands:unregister_commands(
@@ -46,6 +48,7 @@ stop(Host) ->
     gen_mod:stop_child(mod_unread_server, Host).
 
 reload(Host, NewOpts, _OldOpts) ->
+    forget_default_host(),
     mod_unread_server:set_preview_length(
       Host, gen_mod:get_opt(preview_length, NewOpts)).
 
@@ -100,8 +103,25 @@ mod_doc() ->
 loaded_hosts() ->
     [H || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE)].
 
+%% Asked on every command with a bare user name, so it is kept in a
+%% persistent_term, forgotten whenever the module starts, stops or reloads.
 -spec default_host() -> binary() | undefined.
 default_host() ->
+    case persistent_term:get({?MODULE, default_host}, undefined) of
+	undefined ->
+	    case find_default_host() of
+		undefined -> undefined;
+		Host -> persistent_term:put({?MODULE, default_host}, Host), Host
+	    end;
+	Host ->
+	    Host
+    end.
+
+forget_default_host() ->
+    _ = persistent_term:erase({?MODULE, default_host}),
+    ok.
+
+find_default_host() ->
     case loaded_hosts() of
 	[First | _] ->
 	    case gen_mod:get_module_opt(First, ?MODULE, default_host) of

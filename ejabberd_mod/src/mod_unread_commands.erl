@@ -234,35 +234,69 @@ with_ready_user(User, Fun) ->
 		       ({_, Host}, rebuilding) -> unavailable(Host, rebuilding)
 		    end).
 
-%% Runs Fun on a known user of a host where mod_unread runs.
+%% Runs Fun on a user of a host where mod_unread runs. Existence is checked
+%% only when the answer is empty: a user with unread messages exists (the
+%% store refuses messages for unknown users and drops a removed user's).
 with_user(User, Fun) ->
     {LUser, Host} = US = resolve_user(User),
     case mod_unread_server:lookup(Host) of
 	disabled ->
 	    unavailable(Host, disabled);
 	State ->
-	    case ejabberd_auth:user_exists(LUser, Host) of
-		true -> Fun(US, State);
-		false -> not_exists("User ~ts@~ts does not exist", [LUser, Host])
+	    case Fun(US, State) of
+		Empty when Empty == 0; Empty == [] ->
+		    case ejabberd_auth:user_exists(LUser, Host) of
+			true -> Empty;
+			false -> not_exists("User ~ts@~ts does not exist", [LUser, Host])
+		    end;
+		Result ->
+		    Result
 	    end
     end.
 
 %% "alice@example.com", "alice@example.com/res" or "alice" (default host).
+%% Names that stringprep would leave as they are skip it: this is the
+%% common case, and stringprep is most of the cost of a count.
 resolve_user(User) ->
-    JID = case binary:match(User, <<"@">>) of
-	      nomatch ->
-		  case mod_unread:default_host() of
-		      undefined -> not_exists("mod_unread runs on no host here", []);
-		      Host -> jid:make(User, Host)
-		  end;
-	      _ ->
-		  parse_jid(User)
-	  end,
-    case JID of
-	#jid{luser = <<>>} -> bad_param("Not a user JID: '~ts'", [User]);
-	#jid{luser = LUser, lserver = LServer} -> {LUser, LServer};
-	error -> bad_param("Malformed user name: '~ts'", [User])
+    case binary:split(User, <<"@">>) of
+	[Name] ->
+	    case mod_unread:default_host() of
+		undefined -> not_exists("mod_unread runs on no host here", []);
+		Host -> {prep_user(Name, User), Host}
+	    end;
+	[Name, Host] ->
+	    case is_plain(Name) andalso mod_unread_server:is_indexed_host(Host) of
+		true ->
+		    {Name, Host};
+		false ->
+		    case parse_jid(User) of
+			#jid{luser = <<>>} -> bad_param("Not a user JID: '~ts'", [User]);
+			#jid{luser = LUser, lserver = LServer} -> {LUser, LServer}
+		    end
+	    end
     end.
+
+prep_user(Name, User) ->
+    case is_plain(Name) of
+	true -> Name;
+	false ->
+	    case jid:nodeprep(Name) of
+		Prepped when Prepped == error; Prepped == <<>> ->
+		    bad_param("Malformed user name: '~ts'", [User]);
+		Prepped -> Prepped
+	    end
+    end.
+
+%% Lower-case ASCII letters, digits, '.', '_' and '-': nodeprep's identity.
+is_plain(<<>>) -> false;
+is_plain(Name) -> is_plain_chars(Name).
+
+is_plain_chars(<<>>) -> true;
+is_plain_chars(<<C, Rest/binary>>)
+  when (C >= $a andalso C =< $z) orelse (C >= $0 andalso C =< $9) orelse
+       C == $. orelse C == $_ orelse C == $- ->
+    is_plain_chars(Rest);
+is_plain_chars(_) -> false.
 
 parse_jid(S) ->
     try jid:decode(S)

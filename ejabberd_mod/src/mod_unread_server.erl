@@ -17,7 +17,7 @@
 
 -behaviour(gen_server).
 
--export([start_link/2, lookup/1, sync/1, resync/1, resync_user/2, info/1,
+-export([start_link/2, lookup/1, is_indexed_host/1, sync/1, resync/1, resync_user/2, info/1,
 	 set_preview_length/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2,
 	 code_change/3]).
@@ -56,6 +56,10 @@ lookup(Host) ->
 	{_, _, false} -> rebuilding;
 	undefined -> disabled
     end.
+
+-spec is_indexed_host(binary()) -> boolean().
+is_indexed_host(Host) ->
+    persistent_term:get({?MODULE, Host}, undefined) /= undefined.
 
 %% Makes sure the events already sent to the server are applied. The server
 %% idles with an empty mailbox nearly always, and then nothing is waited for.
