@@ -122,3 +122,22 @@ def xep0013(addr, ca, jid, password, action, nodes=()):
         return list(client.received)
 
     return asyncio.run(_session(jid, password, addr, ca, False, work))
+
+
+def stay_online(addr, ca, jid, password, ready_file):
+    """Logs in with presence and stays connected until killed; touches
+    ready_file once the session is up (used to test `chatadm online`)."""
+
+    async def work(client):
+        open(ready_file, "w").close()
+        while True:
+            await asyncio.sleep(3600)
+
+    asyncio.run(_session(jid, password, addr, ca, True, work))
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1] == "online":
+        host, port = sys.argv[2].rsplit(":", 1)
+        stay_online((host, int(port)), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6])
