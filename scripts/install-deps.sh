@@ -7,6 +7,6 @@ apt-get update
 apt-get install -y --no-install-recommends \
     build-essential cmake g++ clang-format \
     libgtest-dev googletest libcurl4-openssl-dev nlohmann-json3-dev \
-    erlang-dev erlang-eunit erlang-proper erlang-proper-dev \
+    erlang-dev erlang-eunit erlang-proper erlang-proper-dev erlang-p1-oauth2 \
     ejabberd haproxy openssl ca-certificates procps \
     python3 python3-pytest python3-slixmpp go-sendxmpp hyperfine
