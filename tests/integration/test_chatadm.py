@@ -246,3 +246,12 @@ def test_stock_server_without_mod_unread(creds):
         assert p.returncode != 0 and "mod_unread" in p.stderr
         p = run(n, creds, "unread", "-c", "nobody")
         assert p.returncode == 4
+
+
+def test_oauth_token_from_environment(node, creds):
+    token = node.issue_token()
+    p = run(node, creds, "unread", "-c", "alice", auth=False, env_extra={"CHATADM_TOKEN": token})
+    assert p.returncode == 0 and p.stdout.strip() == str(node.store_count("alice")), p.stderr
+    p = run(node, creds, "unread", "-c", "alice", auth=False,
+            env_extra={"CHATADM_TOKEN": "not-a-valid-token"})
+    assert p.returncode == 3, p.stderr
