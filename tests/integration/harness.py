@@ -181,13 +181,26 @@ class Node:
             # Debian's default config lets loopback clients use the API
             # without credentials; tests keep it closed unless asked.
             loopback_allow="          - acl: loopback\n" if self.loopback_api else ""))
-        paths = ([module_ebin()] if self.with_module else []) + self.extra_pa
+        paths = ([self._readable_ebin()] if self.with_module else []) + self.extra_pa
         erl_options = " ".join(f"-pa {p}" for p in paths)
         (self.dir / "ejabberdctl.cfg").write_text(
             f'ERLANG_NODE={self.node}\nERL_OPTIONS="{erl_options}"\n'
             f'INET_DIST_INTERFACE={self.ip}\n')
         (self.dir / "inetrc").write_text("{lookup,[file,native]}.\n{host,{127,0,0,1}, [\"localhost\"]}.\n{file, resolv, \"/etc/resolv.conf\"}.\n")
         _chown_ejabberd(self.dir)
+
+    def _readable_ebin(self):
+        """The install prefix's ebin, or, if the ejabberd user cannot reach it
+        (a checkout under /root, say), a copy of the installed application
+        directory in the node's own directory."""
+        ebin = module_ebin()
+        if subprocess.run(["runuser", "-u", "ejabberd", "--", "test", "-r",
+                           str(ebin / "mod_unread.beam")]).returncode == 0:
+            return ebin
+        app = self.dir / "lib" / ebin.parent.name
+        shutil.rmtree(app, ignore_errors=True)
+        shutil.copytree(ebin.parent, app)
+        return app / "ebin"
 
     # -- control ------------------------------------------------------------
     def ctl_argv(self, *args):
