@@ -31,6 +31,10 @@ fi
 grep -q "$demo/localhost.pem" "$yml" ||
     sed -i "/^certfiles:/a\\  - \"$demo/localhost.pem\"" "$yml"
 grep -q '^  mod_unread:' "$yml" || sed -i '/^modules:/a\  mod_unread: {}' "$yml"
+# chatadm calls the HTTP API as an admin; Debian's config names no admin yet
+# (its "admin" ACL holds an empty user name). Make admin@localhost one.
+grep -q '"admin@localhost"' "$yml" ||
+    sed -i '/^  admin:$/,/^[^ ]/ s/^\( *\)- ""$/\1- "admin@localhost"/' "$yml"
 
 if ejabberdctl status >/dev/null 2>&1; then
     ejabberdctl restart_module localhost mod_unread >/dev/null 2>&1 || ejabberdctl restart
@@ -42,13 +46,11 @@ else
 fi
 ejabberdctl started
 
+# Accounts with generated passwords, kept readable by root only.
 pwfile=$demo/passwords
-if [ ! -f "$pwfile" ]; then
-    umask 077
-    printf 'alice %s\nbob %s\n' "$(openssl rand -hex 12)" "$(openssl rand -hex 12)" >"$pwfile"
-fi
-pw() { awk -v u="$1" '$1 == u { print $2 }' "$pwfile"; }
-for u in alice bob; do
+pw() { awk -v u="$1" '$1 == u { print $2 }' "$pwfile" 2>/dev/null; }
+for u in alice bob admin; do
+    [ -n "$(pw "$u")" ] || (umask 077 && echo "$u $(openssl rand -hex 16)" >>"$pwfile")
     ejabberdctl check_account "$u" localhost >/dev/null 2>&1 || ejabberdctl register "$u" localhost "$(pw "$u")"
 done
 
@@ -67,10 +69,18 @@ echo "== ejabberdctl unread_count alice"
 ejabberdctl unread_count alice
 echo "== ejabberdctl unread_senders alice"
 ejabberdctl unread_senders alice
-if command -v chatadm >/dev/null; then
-    echo "== chatadm -C $demo/ca.pem -h localhost unread alice"
-    chatadm -C "$demo/ca.pem" -h localhost unread alice
-else
-    echo "== ejabberdctl unread_list alice 10 0 ''"
-    ejabberdctl unread_list alice 10 0 ""
+
+# chatadm's configuration for root: the admin's password in a file of its own,
+# both readable by root only.
+cfg=${XDG_CONFIG_HOME:-$HOME/.config}/chatadm/config
+if [ ! -f "$cfg" ]; then
+    install -d -m 0700 "$(dirname "$cfg")"
+    (umask 077
+     pw admin >"$demo/admin.pw"
+     printf 'host = localhost\nuser = admin@localhost\npassword_file = %s\nca_file = %s\n' \
+         "$demo/admin.pw" "$demo/ca.pem" >"$cfg")
 fi
+echo "== chatadm unread alice"
+chatadm unread alice
+echo "== chatadm senders alice"
+chatadm senders alice
