@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "fd.hpp"
 #include "option_values.hpp"
 
 namespace chatadm {
@@ -32,20 +33,6 @@ std::string_view unquote(std::string_view v) {
 [[noreturn]] void config_error(const std::string& where, const std::string& what) {
     throw CliError(ExitStatus::usage, where + ": " + what);
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 std::string read_all(int fd, const std::string& path) {
     std::string text;

@@ -12,24 +12,11 @@
 
 #include "config.hpp"
 #include "errors.hpp"
+#include "fd.hpp"
 
 namespace chatadm {
 
 namespace {
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // Reads up to the first newline (or end of input); stops there so that a
 // password piped on stdin leaves the rest of stdin alone.
