@@ -156,8 +156,8 @@ stock_top(Host, N) ->
 
 %% Index bytes per message, and what of it is preview text.
 memory(Host) ->
-    [{Host, _, Total, Users, Bytes, _, _}] =
-	[S || {H, _, _, _, _, _, _} = S <- mod_unread_commands:unread_stats(), H == Host],
+    [{_, Host, _, Total, Users, Bytes, _, _}] =
+	[S || {_, H, _, _, _, _, _, _} = S <- mod_unread_commands:local_stats(), H == Host],
     #{messages => Total, users => Users, index_bytes => Bytes,
       bytes_per_message => Bytes / max(1, Total)}.
 

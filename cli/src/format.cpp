@@ -152,7 +152,10 @@ std::string format_status(const json& report) {
     if (!loaded) return out;
     if (auto it = unread.find("stats"); it != unread.end() && it->is_array()) {
         for (const auto& h : *it) {
-            std::string line = "  " + escape_line(field_string(h, "host")) + ": " +
+            // Each node of a cluster keeps its own index.
+            const std::string node = field_string(h, "node");
+            std::string line = "  " + (node.empty() ? "" : escape_line(node) + " ") +
+                               escape_line(field_string(h, "host")) + ": " +
                                escape_line(field_string(h, "state")) + ", " +
                                std::to_string(field_integer(h, "total")) + " unread for " +
                                std::to_string(field_integer(h, "users")) + " users, index " +

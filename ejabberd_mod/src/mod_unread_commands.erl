@@ -12,6 +12,8 @@
 -export([get_commands_spec/0]).
 -export([unread_count/1, unread_list/4, unread_senders/1, unread_top/2,
 	 unread_stats/0, unread_resync/0, unread_resync_user/1]).
+%% Called on the other nodes of the cluster by unread_stats.
+-export([local_stats/0]).
 
 -include("ejabberd_commands.hrl").
 -include("xmpp.hrl").
@@ -78,21 +80,26 @@ get_commands_spec() ->
 	result_example = [{"alice@example.com", 42}, {"bob@example.com", 7}]},
      #ejabberd_commands{
 	name = unread_stats, tags = [offline],
-	desc = "State of the unread index of every host on this node",
-	longdesc = "Per host: state (ready or rebuilding), unread messages, "
-		   "users with unread messages, index memory in bytes, time "
-		   "of the last (re)build and how long it took.",
+	desc = "State of the unread index on every node of the cluster",
+	longdesc = "Per node and host: state (ready or rebuilding; for a node "
+		   "without an index: not loaded or unreachable), unread "
+		   "messages, users with unread messages, index memory in "
+		   "bytes, time of the last (re)build and how long it took. "
+		   "Each node keeps its own index.",
 	module = ?MODULE, function = unread_stats,
 	args = [],
-	result = {hosts, {list, {host, {tuple, [{host, string},
+	result = {hosts, {list, {host, {tuple, [{node, string},
+						 {host, string},
 						 {state, string},
 						 {total, integer},
 						 {users, integer},
 						 {memory, integer},
 						 {last_rebuild, string},
 						 {rebuild_ms, integer}]}}}},
-	result_example = [{"example.com", "ready", 1200, 300, 180000,
-			   "2023-11-14T22:13:20Z", 85}]},
+	result_example = [{"ejabberd@node1", "example.com", "ready", 1200, 300,
+			   180000, "2023-11-14T22:13:20Z", 85},
+			  {"ejabberd@node2", "example.com", "ready", 1200, 300,
+			   180000, "2023-11-14T22:13:21Z", 91}]},
      #ejabberd_commands{
 	name = unread_resync, tags = [offline],
 	desc = "Re-read the whole offline store into the index",
@@ -190,11 +197,28 @@ top(Host, Limit) ->
     end.
 
 stats() ->
+    lists:flatmap(fun node_stats/1, lists:usort([node() | ejabberd_cluster:get_nodes()])).
+
+node_stats(Node) when Node == node() ->
+    local_stats();
+node_stats(Node) ->
+    try erpc:call(Node, ?MODULE, local_stats, [], timer:seconds(5)) of
+	[] -> [absent(Node, "not loaded")];
+	Rows -> Rows
+    catch
+	error:{exception, undef, _} -> [absent(Node, "not loaded")];
+	_:_ -> [absent(Node, "unreachable")]
+    end.
+
+absent(Node, State) ->
+    {atom_to_binary(Node), <<>>, State, 0, 0, 0, "", 0}.
+
+local_stats() ->
     lists:map(
       fun(Host) ->
 	      #{state := St, total := Total, users := Users, memory := Mem,
 		last_rebuild := Last, rebuild_ms := Ms} = mod_unread_server:info(Host),
-	      {Host, atom_to_list(St), Total, Users, Mem,
+	      {atom_to_binary(node()), Host, atom_to_list(St), Total, Users, Mem,
 	       case Last of
 		   undefined -> "";
 		   _ -> calendar:system_time_to_rfc3339(Last, [{offset, "Z"}])

@@ -4,6 +4,7 @@ writes and deletes to every node holding a replica of offline_msg. This is the
 mechanism the cluster work (issue 4) builds on; stock get_offline_count on the
 other node is shown stale beside it (its cache is per node)."""
 
+import subprocess
 import time
 
 import pytest
@@ -51,8 +52,11 @@ def wait_equal(nodes, user, timeout=5.0):
 def test_the_replica_was_indexed_at_join(cluster):
     a, b = cluster
     assert b.rpc("mnesia:table_info(offline_msg, storage_type)") == "disc_only_copies"
-    stats = b.ctl("unread_stats").split("\t")
-    assert stats[0] == HOST and stats[1] == "ready"
+    # Each node reports its own index, through either node.
+    for n in cluster:
+        rows = n.api("unread_stats", {})
+        assert {(r["node"], r["host"], r["state"]) for r in rows} == \
+            {(a.node, HOST, "ready"), (b.node, HOST, "ready")}
 
 
 def test_stores_on_either_node_reach_both_indexes(cluster):
@@ -87,3 +91,16 @@ def test_remove_user_on_b_reaches_a(cluster):
         p = n.ctl("unread_count", "bob", check=False)
         assert p.returncode != 0 and "does not exist" in p.stdout
     assert "bob@localhost" not in a.ctl("unread_top", HOST, "10")
+
+
+def test_chatadm_status_lists_every_node(cluster, tmp_path):
+    a, b = cluster
+    pw = tmp_path / "admin.pw"
+    pw.write_text(harness.ADMIN_PASSWORD + "\n")
+    pw.chmod(0o600)
+    out = subprocess.run([str(harness.prefix() / "bin" / "chatadm"), "-h", f"{b.ip}:{b.api_port}",
+                          "-C", str(b.ca), "-u", f"{harness.ADMIN}@{HOST}", "-P", str(pw), "status"],
+                         capture_output=True, text=True, check=True).stdout
+    for n in cluster:
+        assert n.node in out
+        assert any(n.node in line and "ready" in line for line in out.splitlines()), out
