@@ -45,27 +45,45 @@ def _chown_ejabberd(path):
             os.chown(name, pw.pw_uid, pw.pw_gid)
 
 
-def make_tls(workdir, names=("localhost",), ips=("127.0.0.1",)):
-    """A test CA and a server certificate signed by it. Returns (ca, server.pem)."""
+def make_ca(workdir):
+    """A test CA (key and certificate) in workdir. Returns (ca.pem, ca.key)."""
     workdir = Path(workdir)
     ca_key, ca_crt = workdir / "ca.key", workdir / "ca.pem"
-    key, csr, crt = workdir / "server.key", workdir / "server.csr", workdir / "server.crt"
+    subprocess.run(["openssl", "req", "-x509", *_EC, "-nodes", "-days", "2",
+                    "-subj", "/CN=chatadm test CA", "-keyout", ca_key, "-out", ca_crt],
+                   check=True, capture_output=True)
+    os.chmod(ca_key, 0o600)
+    return ca_crt, ca_key
+
+
+# ECDSA P-256: what a current deployment uses, and a cheaper handshake.
+_EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
+
+
+def make_cert(workdir, ca, names, ips, stem="server"):
+    """A certificate for names and ips signed by ca = (ca.pem, ca.key);
+    returns the PEM file holding certificate and key."""
+    workdir = Path(workdir)
+    key, csr, crt = (workdir / f"{stem}.{x}" for x in ("key", "csr", "crt"))
     san = ",".join([f"DNS:{n}" for n in names] + [f"IP:{i}" for i in ips])
     run = lambda *a: subprocess.run(a, check=True, capture_output=True)
-    # ECDSA P-256: what a current deployment uses, and a cheaper handshake.
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
-    run("openssl", "req", "-x509", *ec, "-nodes", "-days", "2",
-        "-subj", "/CN=chatadm test CA", "-keyout", ca_key, "-out", ca_crt)
-    run("openssl", "req", *ec, "-nodes", "-subj", f"/CN={names[0]}",
-        "-keyout", key, "-out", csr)
-    ext = workdir / "san.ext"
+    run("openssl", "req", *_EC, "-nodes", "-subj", f"/CN={names[0]}", "-keyout", key, "-out", csr)
+    ext = workdir / f"{stem}.ext"
     ext.write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n")
-    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
         "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
-    pem = workdir / "server.pem"
+    pem = workdir / f"{stem}.pem"
     pem.write_text(crt.read_text() + key.read_text())
     os.chmod(pem, 0o640)
-    return ca_crt, pem
+    for f in (key, csr, crt, ext):
+        f.unlink()
+    return pem
+
+
+def make_tls(workdir, names=("localhost",), ips=("127.0.0.1",)):
+    """A test CA and a server certificate signed by it. Returns (ca, server.pem)."""
+    ca = make_ca(workdir)
+    return ca[0], make_cert(workdir, ca, list(names), list(ips))
 
 
 CONFIG = """\
@@ -110,6 +128,12 @@ api_permissions:
       - ejabberd_ctl
     who: all
     what: "*"
+  "public commands":
+    who:
+      ip: 127.0.0.0/8
+    what:
+      - status
+      - connected_users_number
   "admin access":
     who:
       access:
@@ -144,9 +168,13 @@ class Node:
 
     def __init__(self, name="unread1", ip="127.0.0.1", c2s_port=15222, api_port=15443,
                  hosts=("localhost",), queue_limit=100, with_module=True, workdir=None,
-                 module_opts=None, extra_pa=(), loopback_api=False):
+                 module_opts=None, extra_pa=(), loopback_api=False, node_host="localhost",
+                 cookie=None, ca=None):
         self.name = name
-        self.node = f"{name}@localhost"
+        # A node host with dots (an address) makes ejabberdctl use long names.
+        self.node = f"{name}@{node_host}"
+        self.cookie = cookie
+        self.shared_ca = ca
         self.ip = ip
         self.c2s_port = c2s_port
         self.api_port = api_port
@@ -166,7 +194,11 @@ class Node:
         for sub in ("spool", "logs"):
             (self.dir / sub).mkdir(exist_ok=True)
         if not (self.dir / "server.pem").exists():
-            make_tls(self.dir, names=["localhost"] + self.hosts, ips=[self.ip])
+            if self.shared_ca:
+                make_cert(self.dir, self.shared_ca, ["localhost"] + self.hosts, [self.ip])
+                shutil.copy(self.shared_ca[0], self.dir / "ca.pem")
+            else:
+                make_tls(self.dir, names=["localhost"] + self.hosts, ips=[self.ip])
         self.ca = self.dir / "ca.pem"
         extra = ""
         if self.with_module:
@@ -183,6 +215,8 @@ class Node:
             loopback_allow="          - acl: loopback\n" if self.loopback_api else ""))
         paths = ([self._readable_ebin()] if self.with_module else []) + self.extra_pa
         erl_options = " ".join(f"-pa {p}" for p in paths)
+        if self.cookie:
+            erl_options += f" -setcookie {self.cookie}"
         (self.dir / "ejabberdctl.cfg").write_text(
             f'ERLANG_NODE={self.node}\nERL_OPTIONS="{erl_options}"\n'
             f'INET_DIST_INTERFACE={self.ip}\n')
@@ -283,15 +317,17 @@ class Node:
     def rpc(self, expr, timeout=120):
         """Evaluates an Erlang expression on the node, as an operator would in
         `ejabberdctl debug`; returns the result printed with ~p."""
-        cookie = Path("/var/lib/ejabberd/.erlang.cookie").read_text().strip()
+        cookie = self.cookie or Path("/var/lib/ejabberd/.erlang.cookie").read_text().strip()
         script = ('{ok, T, _} = erl_scan:string(os:getenv("RPC_EXPR") ++ "."), '
                   '{ok, Es} = erl_parse:parse_exprs(T), '
                   'R = rpc:call(list_to_atom(os:getenv("RPC_NODE")), erl_eval, exprs, [Es, []]), '
                   'case R of {value, V, _} -> io:format("~p~n", [V]); '
                   'Other -> io:format("RPC_ERROR ~p~n", [Other]) end, halt().')
         env = dict(os.environ, RPC_EXPR=expr, RPC_NODE=self.node)
-        probe = f"probe{os.getpid()}-{time.monotonic_ns() % 10**9}@localhost"
-        p = subprocess.run(["erl", "-noshell", "-hidden", "-sname", probe, "-setcookie", cookie,
+        host = self.node.split("@", 1)[1]
+        name_opt = "-name" if "." in host else "-sname"
+        probe = f"probe{os.getpid()}-{time.monotonic_ns() % 10**9}@{host}"
+        p = subprocess.run(["erl", "-noshell", "-hidden", name_opt, probe, "-setcookie", cookie,
                             "-eval", script], capture_output=True, text=True, timeout=timeout, env=env)
         out = p.stdout.strip()
         if p.returncode != 0 or out.startswith("RPC_ERROR") or not out:
