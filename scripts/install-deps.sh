@@ -9,4 +9,6 @@ apt-get install -y --no-install-recommends \
     libgtest-dev googletest libcurl4-openssl-dev nlohmann-json3-dev \
     erlang-dev erlang-eunit erlang-proper erlang-proper-dev erlang-p1-oauth2 \
     ejabberd haproxy openssl ca-certificates procps \
-    python3 python3-pytest python3-slixmpp go-sendxmpp hyperfine
+    python3 python3-pytest python3-slixmpp go-sendxmpp hyperfine \
+    puppet puppet-lint ruby-rspec-puppet puppet-module-puppetlabs-haproxy \
+    puppet-module-puppetlabs-stdlib puppet-module-puppetlabs-concat

@@ -158,6 +158,7 @@ modules:
   mod_admin_extra: {{}}
   mod_disco: {{}}
   mod_roster: {{}}
+  mod_stream_mgmt: {{}}
   mod_offline:
     access_max_user_messages: max_user_offline_messages
 {extra_modules}"""
@@ -283,7 +284,18 @@ class Node:
         self.ctl("stopped", check=False)
 
     def kill(self):
-        subprocess.run(["pkill", "-9", "-f", f"-[s]*name {self.node} "], check=False)
+        """kill -9 of the node's VM: a crash, with no chance to clean up."""
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            for flag in (b"-name", b"-sname"):
+                if flag in argv and argv.index(flag) + 1 < len(argv) and \
+                        argv[argv.index(flag) + 1] == self.node.encode():
+                    os.kill(int(pid), 9)
         time.sleep(0.5)
 
     def restart(self):
