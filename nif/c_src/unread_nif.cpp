@@ -128,12 +128,33 @@ ERL_NIF_TERM delete_object(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) 
     });
 }
 
-ERL_NIF_TERM delete_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+// Above this many messages, dropping a user's queue or sorting its senders
+// is bulk work (one free or one comparison per message): a dirty job.
+constexpr std::size_t kNormalSchedulerQueue = 2000;
+
+// Checks Index and User, then runs impl on a dirty scheduler if the user's
+// queue is long, or right here.
+ERL_NIF_TERM per_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], const char* name,
+                      ERL_NIF_TERM (*impl)(ErlNifEnv*, int, const ERL_NIF_TERM[])) {
     Index* index;
     std::string_view user;
     if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
         return enif_make_badarg(env);
+    if (index->count(user) > kNormalSchedulerQueue)
+        return enif_schedule_nif(env, name, ERL_NIF_DIRTY_JOB_CPU_BOUND, impl, argc, argv);
+    return impl(env, argc, argv);
+}
+
+ERL_NIF_TERM delete_user_impl(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+    Index* index = nullptr;
+    std::string_view user;
+    get_index(env, argv[0], index);
+    get_binary(env, argv[1], user);
     return guarded(env, [&] { return make_uint(env, index->erase_user(user)); });
+}
+
+ERL_NIF_TERM delete_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return per_user(env, argc, argv, "delete_user", delete_user_impl);
 }
 
 ERL_NIF_TERM clear(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
@@ -166,11 +187,11 @@ ERL_NIF_TERM summary(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     });
 }
 
-ERL_NIF_TERM senders(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-    Index* index;
+ERL_NIF_TERM senders_impl(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+    Index* index = nullptr;
     std::string_view user;
-    if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
-        return enif_make_badarg(env);
+    get_index(env, argv[0], index);
+    get_binary(env, argv[1], user);
     return guarded(env, [&] {
         ERL_NIF_TERM list = enif_make_list(env, 0);
         const auto all = index->senders(user);
@@ -181,6 +202,10 @@ ERL_NIF_TERM senders(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
         }
         return list;
     });
+}
+
+ERL_NIF_TERM senders(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return per_user(env, argc, argv, "senders", senders_impl);
 }
 
 // Runs after page/5 checked the arguments.

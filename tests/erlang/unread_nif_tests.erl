@@ -88,7 +88,11 @@ large_page_and_top_run_dirty_test() ->
     unread_nif:insert_many(I, <<"h">>, [rec(<<"a">>, <<"b">>, N, <<"m">>) || N <- lists:seq(1, 3000)], 4),
     ?assertEqual(1000, length(unread_nif:page(I, <<"a">>, 0, 1000, <<>>))),
     ?assertEqual(10, length(unread_nif:page(I, <<"a">>, 2990, 1000, <<>>))),
-    ?assertEqual([{<<"a">>, 3000}], unread_nif:top(I, 5000)).
+    ?assertEqual([{<<"a">>, 3000}], unread_nif:top(I, 5000)),
+    %% Long queues: senders and delete_user move to a dirty scheduler.
+    ?assertEqual([{<<"b@h">>, 3000}], unread_nif:senders(I, <<"a">>)),
+    ?assertEqual(3000, unread_nif:delete_user(I, <<"a">>)),
+    ?assertEqual(0, unread_nif:count(I, <<"a">>)).
 
 bad(Fun) -> ?_assertError(badarg, Fun()).
 
