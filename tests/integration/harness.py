@@ -106,6 +106,7 @@ listen:
     tls: true
     request_handlers:
       /api: mod_http_api
+      /admin: ejabberd_web_admin
 auth_password_format: scram
 acl:
   admin:
@@ -120,6 +121,8 @@ access_rules:
   c2s:
     allow: all
   api_admin:
+    allow: admin
+  configure:
     allow: admin
 oauth_access: api_admin
 api_permissions:

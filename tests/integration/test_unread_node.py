@@ -155,6 +155,27 @@ def test_delete_old_and_expired_messages(node):
     assert [m["body"] for m in unread_list(node, "erin")] == ["fresh"]
 
 
+def test_webadmin_remove_all_offline_messages(node):
+    """WebAdmin's "Remove All Offline Messages" runs no hook either."""
+    import ssl
+    import urllib.parse
+    import urllib.request
+    from base64 import b64encode
+    send(node, "alice", "carol", ["w1", "w2"])
+    assert node.store_count("carol") >= 2
+    assert_consistent(node, ["carol"])
+    url = f"https://{node.ip}:{node.api_port}/admin/server/{HOST}/user/carol/"
+    req = urllib.request.Request(url, method="POST", data=urllib.parse.urlencode(
+        {"removealloffline": "Remove All Offline Messages"}).encode())
+    cred = f"{harness.ADMIN}@{HOST}:{harness.ADMIN_PASSWORD}".encode()
+    req.add_header("Authorization", "Basic " + b64encode(cred).decode())
+    ctx = ssl.create_default_context(cafile=str(node.ca))
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+        assert r.status == 200
+    assert node.store_count("carol") == 0
+    assert_consistent(node, ["carol"])
+
+
 def test_remove_user(node):
     send(node, "alice", "frank", ["bye"])
     assert node.api("unread_count", {"user": "frank"})["count"] == 1
