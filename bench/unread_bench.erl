@@ -167,8 +167,7 @@ rebuild(Host) ->
 	timer:tc(fun() ->
 			 mnesia:async_dirty(fun() -> mnesia:foldl(fun(_, A) -> A + 1 end, 0, offline_msg) end)
 		 end),
-    {SelectUs, {ok, _, _}} =
-	timer:tc(fun() -> mod_unread_mnesia:fold(Host, 1000, fun(_, A) -> A end, ok) end),
+    {SelectUs, {ok, _}} = timer:tc(fun() -> mod_unread_mnesia:fold(Host, 1000, fun(_) -> ok end) end),
     {RebuildUs, {ok, []}} = timer:tc(fun() -> mod_unread_server:resync(Host) end),
     #{records => Records, bare_foldl_s => FoldUs / 1.0e6, bare_select_s => SelectUs / 1.0e6,
       rebuild_s => RebuildUs / 1.0e6,

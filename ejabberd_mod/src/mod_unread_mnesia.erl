@@ -10,7 +10,7 @@
 %%%----------------------------------------------------------------------
 -module(mod_unread_mnesia).
 
--export([subscribe/0, unsubscribe/0, fold/4, read_user/2, classify/2]).
+-export([subscribe/0, unsubscribe/0, fold/3, read_user/2, classify/2]).
 
 -include("xmpp.hrl").
 -include("mod_offline.hrl").
@@ -31,23 +31,24 @@ unsubscribe() ->
     _ = mnesia:unsubscribe({table, offline_msg, simple}),
     ok.
 
-%% Folds Fun(Records, Acc) over the records of Host, ChunkSize at a time;
-%% dets does the host filtering while it reads. Returns the record count.
--spec fold(binary(), pos_integer(), fun(([#offline_msg{}], Acc) -> Acc), Acc) ->
-		  {ok, non_neg_integer(), Acc} | {error, term()}.
-fold(Host, ChunkSize, Fun, Acc0) ->
+%% Calls Fun(Records) on the records of Host, ChunkSize at a time; dets does
+%% the host filtering while it reads.
+-spec fold(binary(), pos_integer(), fun(([#offline_msg{}]) -> any())) ->
+		  {ok, non_neg_integer()} | {error, term()}.
+fold(Host, ChunkSize, Fun) ->
     Spec = [{#offline_msg{us = {'_', Host}, _ = '_'}, [], ['$_']}],
-    F = fun() -> fold_chunks(mnesia:select(offline_msg, Spec, ChunkSize, read), Fun, Acc0, 0) end,
+    F = fun() -> fold_chunks(mnesia:select(offline_msg, Spec, ChunkSize, read), Fun, 0) end,
     try mnesia:activity(async_dirty, F) of
-	{N, Acc} -> {ok, N, Acc}
+	N -> {ok, N}
     catch
 	exit:Reason -> {error, Reason}
     end.
 
-fold_chunks('$end_of_table', _Fun, Acc, N) ->
-    {N, Acc};
-fold_chunks({Records, Cont}, Fun, Acc, N) ->
-    fold_chunks(mnesia:select(Cont), Fun, Fun(Records, Acc), N + length(Records)).
+fold_chunks('$end_of_table', _Fun, N) ->
+    N;
+fold_chunks({Records, Cont}, Fun, N) ->
+    Fun(Records),
+    fold_chunks(mnesia:select(Cont), Fun, N + length(Records)).
 
 -spec read_user(binary(), binary()) -> [#offline_msg{}].
 read_user(LUser, LServer) ->

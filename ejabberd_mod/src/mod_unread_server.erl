@@ -25,7 +25,6 @@
 -include("logger.hrl").
 
 -define(CHUNK, 1000).
--define(IN_FLIGHT, 2).
 -define(RETRY_AFTER, timer:seconds(5)).
 
 -record(rebuild, {worker :: pid(),
@@ -206,44 +205,17 @@ apply_op(clear, Index, _) -> unread_nif:clear(Index).
 
 start_rebuild(Kind, #state{host = Host, preview = Preview} = State) ->
     Self = self(),
-    Worker = spawn_link(fun() -> Self ! read_store(Host, Preview) end),
+    Worker = spawn_link(
+	       fun() ->
+		       Index = unread_nif:new(),
+		       Load = fun(Recs) -> unread_nif:insert_many(Index, Host, Recs, Preview) end,
+		       case mod_unread_mnesia:fold(Host, ?CHUNK, Load) of
+			   {ok, N} -> Self ! {rebuilt, self(), Index, N};
+			   {error, Reason} -> exit(Reason)
+		       end
+	       end),
     State#state{rebuild = #rebuild{worker = Worker, kind = Kind,
 				   started = erlang:monotonic_time(millisecond)}}.
-
-%% Reads the whole store of Host into a new index. Reading and indexing
-%% overlap: a loader process indexes one chunk while this one waits for dets
-%% to read the next; at most ?IN_FLIGHT chunks wait between them, so memory
-%% stays bounded whatever the store's size.
-read_store(Host, Preview) ->
-    Index = unread_nif:new(),
-    Reader = self(),
-    Loader = spawn_link(fun() -> load_chunks(Index, Host, Preview, Reader) end),
-    Send = fun(Recs, InFlight) when InFlight < ?IN_FLIGHT ->
-		   Loader ! {chunk, Recs},
-		   InFlight + 1;
-	      (Recs, InFlight) ->
-		   receive loaded -> ok end,
-		   Loader ! {chunk, Recs},
-		   InFlight
-	   end,
-    case mod_unread_mnesia:fold(Host, ?CHUNK, Send, 0) of
-	{ok, N, _} ->
-	    Loader ! done,
-	    receive {loaded_all, Loader} -> ok end,
-	    {rebuilt, self(), Index, N};
-	{error, Reason} ->
-	    exit(Reason)
-    end.
-
-load_chunks(Index, Host, Preview, Reader) ->
-    receive
-	{chunk, Recs} ->
-	    unread_nif:insert_many(Index, Host, Recs, Preview),
-	    Reader ! loaded,
-	    load_chunks(Index, Host, Preview, Reader);
-	done ->
-	    Reader ! {loaded_all, self()}
-    end.
 
 add_waiter(From, #state{rebuild = R} = State) ->
     State#state{rebuild = R#rebuild{waiters = [From | R#rebuild.waiters]}}.
