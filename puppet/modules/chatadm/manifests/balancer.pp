@@ -47,14 +47,15 @@ class chatadm::balancer (
   Hash $global_options = {},
 ) {
   $checks = "inter ${check_interval_ms} fall ${fall} rise ${rise}"
+  $config_dir = $config_file ? {
+    undef   => '/etc/haproxy',
+    default => dirname($config_file),
+  }
 
   class { 'haproxy':
     service_manage => $manage_service,
     config_file    => $config_file,
-    config_dir     => $config_file ? {
-      undef   => '/etc/haproxy',
-      default => dirname($config_file),
-    },
+    config_dir     => $config_dir,
     # The haproxy module's default logs to a documentation address over UDP.
     global_options => { 'log' => '/dev/log local0' } + $global_options,
     merge_options  => true,

@@ -1,0 +1,56 @@
+require 'spec_helper'
+
+# site.pp, which class specs must not load (it would declare the machine's
+# roles a second time).
+SITE = File.read(SITE_MANIFEST)
+
+# site.pp with the real Hiera data: each machine of the Vagrantfile gets its
+# roles, and the whole catalogue compiles (no dependency cycles, every
+# referenced resource declared).
+describe 'ejabberd1.example', type: :host do
+  let(:pre_condition) { SITE }
+  let(:facts) { debian12_facts('ejabberd1.example', '192.168.56.11') }
+
+  it { is_expected.to compile.with_all_deps }
+  it { is_expected.to contain_class('chatadm::node') }
+  it { is_expected.not_to contain_class('chatadm::cluster_member') }
+  it { is_expected.not_to contain_class('haproxy') }
+end
+
+describe 'ejabberd2.example', type: :host do
+  let(:pre_condition) { SITE }
+  let(:facts) { debian12_facts('ejabberd2.example', '192.168.56.12') }
+
+  it { is_expected.to compile.with_all_deps }
+  it { is_expected.to contain_class('chatadm::node') }
+  it { is_expected.to contain_class('chatadm::cluster_member') }
+end
+
+describe 'haproxy.example', type: :host do
+  let(:pre_condition) { SITE }
+  let(:facts) { debian12_facts('haproxy.example', '192.168.56.10') }
+
+  it { is_expected.to compile.with_all_deps }
+  it { is_expected.to contain_class('chatadm::lb') }
+  it { is_expected.to contain_class('chatadm::balancer') }
+  it { is_expected.to contain_class('chatadm::admin') }
+  it { is_expected.not_to contain_package('ejabberd') }
+  it { is_expected.to contain_file('/root/.config/chatadm/config') }
+  it { is_expected.not_to contain_file('/home/vagrant/.config/chatadm/config') }
+
+  context 'under Vagrant' do
+    let(:facts) { super().merge('chatadm_platform' => 'vagrant') }
+
+    it { is_expected.to compile.with_all_deps }
+    it { is_expected.to contain_file('/home/vagrant/.config/chatadm/config').with_owner('vagrant').with_mode('0600') }
+  end
+end
+
+describe 'unknown.example', type: :host do
+  let(:pre_condition) { SITE }
+  let(:facts) { debian12_facts('unknown.example', '192.168.56.99') }
+
+  # A machine with no data gets no role rather than a half-configured one.
+  it { is_expected.to compile.with_all_deps }
+  it { is_expected.not_to contain_class('chatadm') }
+end
