@@ -252,7 +252,7 @@ def test_crash_while_streaming_loses_nothing(cluster):
         assert result["bounced"] == 0
     else:
         print(f"client was on the killed node: {result['error']!r}; {stored} stored")
-        assert 0 < stored <= 1000
+        assert stored <= 1000
     b.ctl("start")
     b.wait_started()
     c.wait_backends({b.name: "UP"}, timeout=20)
