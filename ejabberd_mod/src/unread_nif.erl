@@ -10,7 +10,7 @@
 
 -export([new/0, insert/3, insert_many/4, delete_object/2, delete_user/2,
 	 clear/1, count/2, summary/2, senders/2, page/5, top/2, stats/1,
-	 diff/2, replace_user/5]).
+	 diff/2, replace_user/5, live_indexes/0]).
 
 -on_load(load/0).
 
@@ -89,3 +89,7 @@ diff(_Before, _After) -> ?NOT_LOADED.
 -spec replace_user(index(), binary(), binary(), [tuple()], non_neg_integer()) ->
 			  user_diff().
 replace_user(_Index, _Host, _LUser, _Records, _PreviewChars) -> ?NOT_LOADED.
+
+%% How many indexes are alive in this VM (for tests of resource freeing).
+-spec live_indexes() -> non_neg_integer().
+live_indexes() -> ?NOT_LOADED.

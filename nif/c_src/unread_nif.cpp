@@ -3,6 +3,7 @@
 // may take long runs on a dirty scheduler.
 #include <erl_nif.h>
 
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <new>
@@ -26,12 +27,18 @@ struct IndexResource {
     std::unique_ptr<Index> index;
 };
 
+// Indexes alive in this VM: lets tests see that the VM frees every index
+// once nothing refers to it.
+std::atomic<long> live_indexes{0};
+
 ErlNifResourceType* index_type(ErlNifEnv* env) {
     return static_cast<ErlNifResourceType*>(enif_priv_data(env));
 }
 
 void destroy_index(ErlNifEnv*, void* obj) {
-    std::destroy_at(static_cast<IndexResource*>(obj));
+    auto* resource = static_cast<IndexResource*>(obj);
+    if (resource->index) live_indexes.fetch_sub(1);
+    std::destroy_at(resource);
 }
 
 bool get_index(ErlNifEnv* env, ERL_NIF_TERM term, Index*& out) {
@@ -68,6 +75,7 @@ ERL_NIF_TERM new_index(ErlNifEnv* env, int argc, const ERL_NIF_TERM[]) {
             enif_release_resource(obj);
             throw;
         }
+        live_indexes.fetch_add(1);
         ERL_NIF_TERM term = enif_make_resource(env, obj);
         enif_release_resource(obj);
         return term;
@@ -333,6 +341,11 @@ ERL_NIF_TERM replace_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     });
 }
 
+ERL_NIF_TERM live(ErlNifEnv* env, int argc, const ERL_NIF_TERM[]) {
+    if (argc != 0) return enif_make_badarg(env);
+    return enif_make_long(env, live_indexes.load());
+}
+
 int open_resource_type(ErlNifEnv* env, void** priv, ErlNifResourceFlags flags) {
     ErlNifResourceType* type =
         enif_open_resource_type(env, nullptr, "unread_index", destroy_index, flags, nullptr);
@@ -367,6 +380,7 @@ ErlNifFunc nif_funcs[] = {
     {"stats", 1, stats, 0},
     {"diff", 2, diff, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"replace_user", 5, replace_user, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"live_indexes", 0, live, 0},
 };
 
 }  // namespace
