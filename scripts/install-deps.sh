@@ -11,4 +11,5 @@ apt-get install -y --no-install-recommends \
     ejabberd haproxy openssl ca-certificates procps \
     python3 python3-pytest python3-slixmpp go-sendxmpp hyperfine \
     puppet puppet-lint ruby-rspec-puppet puppet-module-puppetlabs-haproxy \
-    puppet-module-puppetlabs-stdlib puppet-module-puppetlabs-concat vagrant
+    puppet-module-puppetlabs-stdlib puppet-module-puppetlabs-concat vagrant \
+    debootstrap systemd-container iproute2
