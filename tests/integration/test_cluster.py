@@ -4,8 +4,6 @@ the store within a bounded lag; the cluster survives a node crash, a node
 down behind the balancer, a full restart, and a node leaving."""
 
 import json
-import os
-import statistics
 import subprocess
 import threading
 import time
