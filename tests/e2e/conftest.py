@@ -1,4 +1,7 @@
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
+here = os.path.dirname(__file__)
+sys.path.insert(0, here)
+# The real XMPP client the integration tests use (python3-slixmpp).
+sys.path.insert(0, os.path.join(here, "..", "integration"))

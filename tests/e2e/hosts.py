@@ -4,7 +4,7 @@ private bridge with no route to the Debian mirror), one copy per machine of
 the Vagrantfile, booted with systemd-nspawn on a bridge carrying the
 Vagrantfile's subnet, the repository bound at /vagrant as Vagrant syncs it.
 
-    sudo /usr/bin/python3 tests/e2e/hosts.py up | provision [machine...] | down
+    sudo /usr/bin/python3 tests/e2e/hosts.py up | provision [machine...] | down | destroy
 
 The image is cached in /var/cache/chatadm-e2e (CHATADM_E2E_CACHE); the hosts
 are copies of it, made anew by `up` after `destroy`.
@@ -78,6 +78,7 @@ def up():
     for name, (fqdn, address) in MACHINES.items():
         root = machine_dir(name)
         if not root.exists():
+            puppet_log(name).unlink(missing_ok=True)
             root.parent.mkdir(parents=True, exist_ok=True)
             run("cp", "-a", "--reflink=auto", base, root)
         (root / "etc/hostname").write_text(fqdn + "\n")
@@ -129,10 +130,28 @@ def wait_booted(name, timeout=120):
     raise RuntimeError(f"{name} did not boot")
 
 
+def puppet_log(name):
+    return CACHE / f"{name}.puppet.log"
+
+
+def start_provisioning(name):
+    """`puppet apply` of the Vagrant environment inside NAME, in the
+    background, as `vagrant provision NAME` would run it; its output is
+    appended to puppet_log(NAME)."""
+    log = open(puppet_log(name), "a")
+    log.write(f"==== puppet apply on {name}, {time.strftime('%H:%M:%S')}\n")
+    log.flush()
+    return subprocess.Popen(
+        ["nsenter", "-t", leader(name), "-a", "puppet", "apply", "--detailed-exitcodes",
+         "--color=false", "--environmentpath", "/vagrant", "--environment", "puppet",
+         "/vagrant/puppet/manifests/site.pp"],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+
 def provision(name):
-    return inside(name, "puppet", "apply", "--detailed-exitcodes", "--color=false",
-                  "--environmentpath", "/vagrant", "--environment", "puppet",
-                  "/vagrant/puppet/manifests/site.pp", check=False)
+    """Exit status of `puppet apply --detailed-exitcodes` inside NAME:
+    0 no change, 2 changes, 4 or 6 failures."""
+    return start_provisioning(name).wait()
 
 
 def down():
@@ -161,7 +180,7 @@ if __name__ == "__main__":
         up()
     elif cmd == "provision":
         for name in sys.argv[2:] or MACHINES:
-            print(name, "->", provision(name).returncode)
+            print(name, "->", provision(name), "log:", puppet_log(name))
     elif cmd == "down":
         down()
     elif cmd == "destroy":
