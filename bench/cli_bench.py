@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Whole-process time of `chatadm unread -c alice` against a local ejabberd
 node, beside curl making the same HTTP request and `ejabberdctl
-get_offline_count`, in one hyperfine run. Prints a Markdown table.
+get_offline_count`, in rounds of hyperfine runs. Prints a Markdown table.
 
-    sudo bench/cli_bench.py [--runs 100]
+    sudo bench/cli_bench.py [--runs 100] [--rounds 5]
 
 Needs `cmake --install build --prefix build/prefix` (module and chatadm)."""
 
@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,8 @@ import harness  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=100, help="runs of each client per round")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     with harness.Node(name="clibench", c2s_port=17322, api_port=17543) as node, \
             tempfile.TemporaryDirectory() as tmp:
@@ -57,35 +59,55 @@ def main():
             out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                                  env=dict(os.environ, **env)).stdout
             assert "5" in out, (cmd, out)
-        results = {}
-        # ejabberdctl starts a BEAM per call (~0.3 s): fewer runs of it.
-        for runs, named in ((args.runs, [("chatadm unread -c alice", chatadm),
-                                         ("curl POST /api/unread_count", curl),
-                                         ("chatadm (Basic auth)", chatadm_basic),
-                                         ("curl (Basic auth)", curl_basic)]),
-                            (max(10, args.runs // 10), [("ejabberdctl get_offline_count", ctl)])):
-            export = Path(tmp) / "hyperfine.json"
-            argv = ["hyperfine", "-N", "--warmup", "3", "--runs", str(runs),
-                    "--export-json", str(export)]
-            for name, cmd in named:
-                argv += ["-n", name, shlex.join(cmd)]
-            # chatadm takes the token from its environment, as a script would.
-            subprocess.run(argv, check=True, capture_output=True,
-                           env=dict(os.environ, CHATADM_TOKEN=token))
-            results.update({r["command"]: r for r in json.loads(export.read_text())["results"]})
-    e = results["ejabberdctl get_offline_count"]
-    print("| command | auth | mean | σ | vs curl, same auth | ejabberdctl / this |")
-    print("|---|---|---:|---:|---:|---:|")
-    rows = (("chatadm unread -c alice", "OAuth token", "chatadm unread -c alice", "curl POST /api/unread_count"),
-            ("curl, same request", "OAuth token", "curl POST /api/unread_count", "curl POST /api/unread_count"),
-            ("chatadm unread -c alice", "Basic (SCRAM-stored password)", "chatadm (Basic auth)", "curl (Basic auth)"),
-            ("curl, same request", "Basic (SCRAM-stored password)", "curl (Basic auth)", "curl (Basic auth)"),
-            ("ejabberdctl get_offline_count", "Erlang cookie", "ejabberdctl get_offline_count", None))
+        names = {"chatadm unread -c alice": chatadm, "curl POST /api/unread_count": curl,
+                 "chatadm (Basic auth)": chatadm_basic, "curl (Basic auth)": curl_basic}
+        ctl_name = "ejabberdctl get_offline_count"
+        times = {n: [] for n in list(names) + [ctl_name]}
+        per_round = []
+        # Rounds alternate the clients with ejabberdctl, so that drift in the
+        # machine's speed over the run weighs on both sides of each ratio.
+        for _ in range(args.rounds):
+            means = {}
+            # ejabberdctl starts a BEAM per call (~0.3 s): fewer runs of it.
+            for runs, named in ((args.runs, list(names.items())),
+                                (max(5, args.runs // 20), [(ctl_name, ctl)])):
+                export = Path(tmp) / "hyperfine.json"
+                argv = ["hyperfine", "-N", "--warmup", "3", "--runs", str(runs),
+                        "--export-json", str(export)]
+                for name, cmd in named:
+                    argv += ["-n", name, shlex.join(cmd)]
+                # chatadm takes the token from its environment, as a script would.
+                subprocess.run(argv, check=True, capture_output=True,
+                               env=dict(os.environ, CHATADM_TOKEN=token))
+                for r in json.loads(export.read_text())["results"]:
+                    times[r["command"]].extend(r["times"])
+                    means[r["command"]] = r["mean"]
+            per_round.append(means)
+    report(times, per_round, ctl_name)
+
+
+def report(times, per_round, ctl_name):
+    med = {n: statistics.median(t) for n, t in times.items()}
+    print("| command | auth | median | mean | σ | vs curl, same auth (median) "
+          "| ejabberdctl / this (median) | per round (means) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    rows = (("chatadm unread -c alice", "OAuth token", "chatadm unread -c alice",
+             "curl POST /api/unread_count"),
+            ("curl, same request", "OAuth token", "curl POST /api/unread_count",
+             "curl POST /api/unread_count"),
+            ("chatadm unread -c alice", "Basic (SCRAM-stored password)", "chatadm (Basic auth)",
+             "curl (Basic auth)"),
+            ("curl, same request", "Basic (SCRAM-stored password)", "curl (Basic auth)",
+             "curl (Basic auth)"),
+            (ctl_name, "Erlang cookie", ctl_name, None))
     for label, auth, key, ref in rows:
-        r = results[key]
-        vs = f"{r['mean'] / results[ref]['mean']:.2f}×" if ref else "—"
-        print(f"| {label} | {auth} | {r['mean'] * 1000:.1f} ms | {r['stddev'] * 1000:.1f} ms | "
-              f"{vs} | {e['mean'] / r['mean']:.0f}× |")
+        t = times[key]
+        vs = f"{med[key] / med[ref]:.2f}×" if ref else "—"
+        rounds = [m[ctl_name] / m[key] for m in per_round]
+        spread = f"{min(rounds):.0f}–{max(rounds):.0f}×" if ref else "—"
+        print(f"| {label} | {auth} | {med[key] * 1000:.1f} ms | {statistics.mean(t) * 1000:.1f} ms "
+              f"| {statistics.stdev(t) * 1000:.1f} ms | {vs} | {med[ctl_name] / med[key]:.0f}× "
+              f"| {spread} |")
 
 
 if __name__ == "__main__":
