@@ -134,24 +134,26 @@ def puppet_log(name):
     return CACHE / f"{name}.puppet.log"
 
 
-def start_provisioning(name):
+def start_provisioning(name, platform=None):
     """`puppet apply` of the Vagrant environment inside NAME, in the
     background, as `vagrant provision NAME` would run it; its output is
-    appended to puppet_log(NAME)."""
+    appended to puppet_log(NAME). PLATFORM sets the fact that picks
+    puppet/data/platform/<PLATFORM>.yaml (Vagrant sets `vagrant`)."""
     log = open(puppet_log(name), "a")
-    log.write(f"==== puppet apply on {name}, {time.strftime('%H:%M:%S')}\n")
+    log.write(f"==== puppet apply on {name}, platform {platform}, {time.strftime('%H:%M:%S')}\n")
     log.flush()
+    env = ["env", f"FACTER_chatadm_platform={platform}"] if platform else []
     return subprocess.Popen(
-        ["nsenter", "-t", leader(name), "-a", "puppet", "apply", "--detailed-exitcodes",
+        ["nsenter", "-t", leader(name), "-a", *env, "puppet", "apply", "--detailed-exitcodes",
          "--color=false", "--environmentpath", "/vagrant", "--environment", "puppet",
          "/vagrant/puppet/manifests/site.pp"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
 
-def provision(name):
+def provision(name, platform=None):
     """Exit status of `puppet apply --detailed-exitcodes` inside NAME:
     0 no change, 2 changes, 4 or 6 failures."""
-    return start_provisioning(name).wait()
+    return start_provisioning(name, platform).wait()
 
 
 def down():
