@@ -26,7 +26,9 @@ start(Host, Opts) ->
 		{ok, _} ->
 		    ejabberd_commands:register_commands(
 		      ?MODULE, mod_unread_commands:get_commands_spec()),
-		    ok;
+		    %% Again: a command served while this host was starting
+		    %% may have cached a default from the hosts loaded before it.
+		    forget_default_host();
 		{error, _} = Err ->
 		    Err
 	    end;
