@@ -125,10 +125,46 @@ def test_send_and_unread_through_haproxy_across_nodes(deployment):
     assert sh("haproxy", "chatadm unread -c alice")[1] == "2"
 
 
-def test_chatadm_config_on_haproxy_is_private(deployment):
-    rc, out, err = sh("haproxy", "stat -c '%a %U' /root/.config/chatadm/config "
-                      "/root/.config/chatadm/admin.password")
-    assert rc == 0 and out.split("\n") == ["600 root", "600 root"], (out, err)
+def modes(host, *paths):
+    rc, out, err = sh(host, "stat -c '%n %a %U %G' " + " ".join(paths))
+    assert rc == 0, err
+    return {line.split()[0]: tuple(line.split()[1:]) for line in out.splitlines()}
+
+
+def test_secrets_are_not_world_readable(deployment):
+    assert modes("haproxy", "/root/.config/chatadm/config", "/root/.config/chatadm/admin.password",
+                 "/etc/chatadm/haproxy.pem", "/etc/chatadm-secrets") == {
+        "/root/.config/chatadm/config": ("600", "root", "root"),
+        "/root/.config/chatadm/admin.password": ("600", "root", "root"),
+        "/etc/chatadm/haproxy.pem": ("600", "root", "root"),
+        "/etc/chatadm-secrets": ("700", "root", "root"),
+    }
+    for host in ("ejabberd", "ejabberd_slave"):
+        assert modes(host, "/var/lib/ejabberd/.erlang.cookie", "/etc/ejabberd/chatadm.pem",
+                     "/etc/chatadm-secrets") == {
+            "/var/lib/ejabberd/.erlang.cookie": ("400", "ejabberd", "ejabberd"),
+            "/etc/ejabberd/chatadm.pem": ("640", "root", "ejabberd"),
+            "/etc/chatadm-secrets": ("700", "root", "root"),
+        }, host
+
+
+def test_api_through_haproxy_refuses_wrong_or_missing_credentials(deployment, tmp_path):
+    wrong = tmp_path / "wrong.password"
+    wrong.write_text("not-the-password\n")
+    wrong.chmod(0o600)
+    s = hosts.CACHE / "secrets"
+    p = subprocess.run([str(host_chatadm()), "-h", HAPROXY_API, "-C", str(s / "ca/ca.pem"),
+                        "-u", "admin@chat.example", "-P", str(wrong), "unread", "-c", "admin"],
+                       capture_output=True, text=True, env={"PATH": os.environ["PATH"],
+                                                            "HOME": "/nonexistent"})
+    assert p.returncode == 3, (p.returncode, p.stderr)
+    # No credentials at all: only `status` is open to callers without any.
+    p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", "--cacert", str(s / "ca/ca.pem"),
+                        "-X", "POST", "-H", "Content-Type: application/json",
+                        "-d", '{"user":"admin@chat.example"}',
+                        f"https://{HAPROXY_API}/api/unread_count"], capture_output=True, text=True)
+    body, _, code = p.stdout.rpartition("\n")
+    assert code == "403" and "AccessRules" in body, (p.stdout, p.stderr)
 
 
 def test_chatadm_from_the_host_through_haproxy(deployment):
