@@ -1,7 +1,8 @@
 """Debian 12 test hosts for the provisioning end-to-end test (issue 5): a
-debootstrap image with every package the roles install (the hosts sit on a
-private bridge with no route to the Debian mirror), one copy per machine of
-the Vagrantfile, booted with systemd-nspawn on a bridge carrying the
+debootstrap image with what a Vagrant box has plus Puppet, and, as a local
+apt repository, the packages the roles install (the hosts sit on a private
+bridge with no route to the Debian mirror); one copy per machine of the
+Vagrantfile, booted with systemd-nspawn on a bridge carrying the
 Vagrantfile's subnet, the repository bound at /vagrant as Vagrant syncs it.
 
     sudo /usr/bin/python3 tests/e2e/hosts.py up | provision [machine...] | down | destroy
@@ -27,13 +28,22 @@ MACHINES = {  # name: (fqdn, address), as in puppet/data/common.yaml
     "ejabberd_slave": ("ejabberd2.example", "192.168.56.12"),
     "haproxy": ("haproxy.example", "192.168.56.10"),
 }
-PACKAGES = [
-    "systemd", "systemd-sysv", "dbus", "iproute2", "ca-certificates", "procps", "openssl",
-    "ejabberd", "erlang-dev", "erlang-p1-oauth2", "build-essential", "cmake", "g++",
-    "libgtest-dev", "googletest", "libcurl4-openssl-dev", "nlohmann-json3-dev", "haproxy",
+# What a debian/bookworm64 box has, plus what the Vagrantfile's shell
+# provisioner installs before Puppet runs.
+BASE_PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "iproute2", "ca-certificates", "procps", "sudo",
     "puppet", "puppet-module-puppetlabs-haproxy", "puppet-module-puppetlabs-stdlib",
-    "puppet-module-puppetlabs-concat", "curl", "python3", "iputils-ping",
+    "puppet-module-puppetlabs-concat",
 ]
+# What the roles install (Puppet's package resources): downloaded into a
+# local apt repository in the image, not installed, so a package the Puppet
+# code forgets to declare is missing on these hosts as on a Vagrant box.
+ROLE_PACKAGES = [
+    "ejabberd", "erlang-dev", "erlang-p1-oauth2", "curl", "python3", "build-essential", "cmake",
+    "g++", "libgtest-dev", "libcurl4-openssl-dev", "nlohmann-json3-dev", "haproxy",
+]
+MIRROR = "http://deb.debian.org/debian"
+LOCAL_REPO = "/var/local/chatadm-e2e-apt"
 
 
 def run(*argv, **kw):
@@ -41,24 +51,35 @@ def run(*argv, **kw):
 
 
 def image():
-    """The cached base image for this package list."""
-    tag = hashlib.sha256(" ".join(PACKAGES).encode()).hexdigest()[:12]
+    """The cached base image for these package lists."""
+    tag = hashlib.sha256(" ".join(BASE_PACKAGES + ["|"] + ROLE_PACKAGES).encode()).hexdigest()[:12]
     root = CACHE / f"image-{tag}"
     if not (root / ".complete").exists():
         shutil.rmtree(root, ignore_errors=True)
         CACHE.mkdir(parents=True, exist_ok=True)
-        run("debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-            "bookworm", root, "http://deb.debian.org/debian")
+        run("debootstrap", "--variant=minbase", "--include=" + ",".join(BASE_PACKAGES + ["apt-utils"]),
+            "bookworm", root, MIRROR)
+        # The hosts sit on a bridge with no route to the mirror: the role
+        # packages come from a repository inside the image.
+        run("chroot", root, "apt-get", "install", "-y", "--download-only", "--no-install-recommends",
+            *ROLE_PACKAGES)
+        repo = root / LOCAL_REPO.lstrip("/")
+        repo.mkdir(parents=True)
+        for deb in (root / "var/cache/apt/archives").glob("*.deb"):
+            shutil.move(deb, repo / deb.name)
+        with open(repo / "Packages", "w") as index:
+            run("chroot", root, "sh", "-c", f"cd {LOCAL_REPO} && apt-ftparchive packages .",
+                stdout=index)
+        (root / "etc/apt/sources.list").write_text(f"deb [trusted=yes] file:{LOCAL_REPO} ./\n")
+        for f in (root / "etc/apt/sources.list.d").glob("*"):
+            f.unlink()
+        run("chroot", root, "apt-get", "update")
         # The hosts' own network configuration comes from systemd-networkd.
         wants = root / "etc/systemd/system/multi-user.target.wants"
         wants.mkdir(parents=True, exist_ok=True)
         link = wants / "systemd-networkd.service"
         if not link.exists():
             link.symlink_to("/lib/systemd/system/systemd-networkd.service")
-        # Every host gets every package, but a Vagrant box starts with none of
-        # these services: each role's Puppet class enables what it runs.
-        for service in ("ejabberd.service", "haproxy.service"):
-            (wants / service).unlink(missing_ok=True)
         (root / ".complete").touch()
     return root
 

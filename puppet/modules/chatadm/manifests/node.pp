@@ -90,6 +90,18 @@ class chatadm::node (
     }
   }
 
+  # ejabberdctl, and so the unit's ExecStop, reaches the running node with
+  # the cookie file's contents: once the file changes, a node started with
+  # the old cookie (the package's first start, with the package's random
+  # one) can no longer be stopped, and the restart fails. Stop it first.
+  exec { 'chatadm stop ejabberd for a new cookie':
+    command => 'systemctl stop ejabberd',
+    unless  => "cmp -s ${chatadm::secrets_dir}/erlang.cookie ${cookie}",
+    path    => ['/usr/sbin', '/usr/bin', '/sbin', '/bin'],
+    require => Package['ejabberd'],
+    before  => File[$cookie],
+  }
+
   file { $cookie:
     ensure    => file,
     source    => "${chatadm::secrets_dir}/erlang.cookie",

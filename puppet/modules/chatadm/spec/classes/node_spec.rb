@@ -26,6 +26,13 @@ describe 'chatadm::node' do
       .that_notifies('Service[ejabberd]')
   end
 
+  it 'stops the node running with another cookie before replacing it' do
+    is_expected.to contain_exec('chatadm stop ejabberd for a new cookie')
+      .with_unless('cmp -s /etc/chatadm-secrets/erlang.cookie /var/lib/ejabberd/.erlang.cookie')
+      .that_comes_before('File[/var/lib/ejabberd/.erlang.cookie]')
+      .that_requires('Package[ejabberd]')
+  end
+
   it 'keeps the TLS key from other users' do
     is_expected.to contain_file('/etc/ejabberd/chatadm.pem')
       .with(source: '/etc/chatadm-secrets/server.pem', group: 'ejabberd', mode: '0640')
