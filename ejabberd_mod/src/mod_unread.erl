@@ -19,15 +19,15 @@
 -include("translate.hrl").
 
 start(Host, Opts) ->
-    forget_default_host(),
     case gen_mod:get_module_opt(Host, mod_offline, db_type) of
 	mnesia ->
 	    case gen_mod:start_child(mod_unread_server, Host, Opts) of
 		{ok, _} ->
 		    ejabberd_commands:register_commands(
 		      ?MODULE, mod_unread_commands:get_commands_spec()),
-		    %% Again: a command served while this host was starting
-		    %% may have cached a default from the hosts loaded before it.
+		    %% Once started, not before: a command served while this
+		    %% host was starting may have cached a default from the
+		    %% hosts loaded before it.
 		    forget_default_host();
 		{error, _} = Err ->
 		    Err
