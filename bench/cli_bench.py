@@ -59,17 +59,17 @@ def main():
             out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                                  env=dict(os.environ, **env)).stdout
             assert "5" in out, (cmd, out)
-        names = {"chatadm unread -c alice": chatadm, "curl POST /api/unread_count": curl,
+        clients = {"chatadm unread -c alice": chatadm, "curl POST /api/unread_count": curl,
                  "chatadm (Basic auth)": chatadm_basic, "curl (Basic auth)": curl_basic}
         ctl_name = "ejabberdctl get_offline_count"
-        times = {n: [] for n in list(names) + [ctl_name]}
+        times = {n: [] for n in list(clients) + [ctl_name]}
         per_round = []
         # Rounds alternate the clients with ejabberdctl, so that drift in the
         # machine's speed over the run weighs on both sides of each ratio.
         for _ in range(args.rounds):
             means = {}
             # ejabberdctl starts a BEAM per call (~0.3 s): fewer runs of it.
-            for runs, named in ((args.runs, list(names.items())),
+            for runs, named in ((args.runs, list(clients.items())),
                                 (max(5, args.runs // 20), [(ctl_name, ctl)])):
                 export = Path(tmp) / "hyperfine.json"
                 argv = ["hyperfine", "-N", "--warmup", "3", "--runs", str(runs),
