@@ -160,15 +160,17 @@ def start_provisioning(name, platform=None):
     background, as `vagrant provision NAME` would run it; its output is
     appended to puppet_log(NAME). PLATFORM sets the fact that picks
     puppet/data/platform/<PLATFORM>.yaml (Vagrant sets `vagrant`)."""
-    log = open(puppet_log(name), "a")
-    log.write(f"==== puppet apply on {name}, platform {platform}, {time.strftime('%H:%M:%S')}\n")
-    log.flush()
     env = ["env", f"FACTER_chatadm_platform={platform}"] if platform else []
-    return subprocess.Popen(
-        ["nsenter", "-t", leader(name), "-a", *env, "puppet", "apply", "--detailed-exitcodes",
-         "--color=false", "--environmentpath", "/vagrant", "--environment", "puppet",
-         "/vagrant/puppet/manifests/site.pp"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    # The child keeps its own copy of the log's descriptor.
+    with open(puppet_log(name), "a") as log:
+        log.write(f"==== puppet apply on {name}, platform {platform}, "
+                  f"{time.strftime('%H:%M:%S')}\n")
+        log.flush()
+        return subprocess.Popen(
+            ["nsenter", "-t", leader(name), "-a", *env, "puppet", "apply", "--detailed-exitcodes",
+             "--color=false", "--environmentpath", "/vagrant", "--environment", "puppet",
+             "/vagrant/puppet/manifests/site.pp"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
 
 def provision(name, platform=None):

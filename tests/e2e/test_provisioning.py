@@ -24,6 +24,10 @@ MACHINES = ["ejabberd", "ejabberd_slave", "haproxy"]
 NODES = {"ejabberd@ejabberd1.example", "ejabberd@ejabberd2.example"}
 HAPROXY_API = "192.168.56.10:5443"
 HAPROXY_XMPP = ("192.168.56.10", 5222)
+# The deployment's secrets as an operator's workstation holds them
+# (.vagrant/chatadm-secrets under Vagrant).
+SECRETS = hosts.CACHE / "secrets"
+CA = SECRETS / "ca/ca.pem"
 
 
 def sh(host, command):
@@ -43,12 +47,10 @@ def host_chatadm():
                        "or set CHATADM_PREFIX")
 
 
-def from_host(*args, ca=True):
-    s = hosts.CACHE / "secrets"
-    argv = [host_chatadm(), "-h", HAPROXY_API, "-u", "admin@chat.example",
-            "-P", s / "admin.password"]
+def from_host(*args, ca=True, password_file=SECRETS / "admin.password"):
+    argv = [host_chatadm(), "-h", HAPROXY_API, "-u", "admin@chat.example", "-P", password_file]
     if ca:
-        argv += ["-C", s / "ca/ca.pem"]
+        argv += ["-C", CA]
     # No chatadm config of the test machine's own user may leak in.
     env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent"}
     return subprocess.run([str(a) for a in argv + list(args)], capture_output=True, text=True,
@@ -58,26 +60,27 @@ def from_host(*args, ca=True):
 @pytest.fixture(scope="module")
 def deployment():
     """Brings the machines up in an order Vagrant users may choose, one at a
-    time or in parallel, and records what each step left behind."""
+    time or in parallel. Yields each run's exit status, and what the slave
+    looked like when it had been provisioned alone."""
     hosts.up()
     try:
-        steps = {}
+        codes, alone = {}, {}
         # The balancer before any node.
-        steps["haproxy"] = hosts.provision("haproxy")
+        codes["haproxy"] = hosts.provision("haproxy")
         # The slave alone: there is no first node to join, so it runs on its
         # own. (Its wait for the first node is cut from 5 minutes to 20 s
         # for this run only: puppet/data/platform/e2e-alone.yaml.)
-        steps["slave alone"] = hosts.provision("ejabberd_slave", platform="e2e-alone")
-        steps["slave alone: cluster"] = sh("ejabberd_slave", "ejabberdctl list_cluster")[1]
-        steps["slave alone: service"] = sh("ejabberd_slave", "systemctl is-active ejabberd")[1]
+        codes["slave alone"] = hosts.provision("ejabberd_slave", platform="e2e-alone")
+        alone["cluster"] = sh("ejabberd_slave", "ejabberdctl list_cluster")[1]
+        alone["service"] = sh("ejabberd_slave", "systemctl is-active ejabberd")[1]
         # Then the slave again, in parallel with the first node's first run
         # (as `vagrant up --parallel` would), started before it: the join
         # waits for the first node's API.
         slave = hosts.start_provisioning("ejabberd_slave")
         time.sleep(5)
-        steps["ejabberd"] = hosts.provision("ejabberd")
-        steps["slave again"] = slave.wait()
-        yield steps
+        codes["ejabberd"] = hosts.provision("ejabberd")
+        codes["slave again"] = slave.wait()
+        yield {"codes": codes, "alone": alone}
     finally:
         hosts.down()
         hosts.destroy()
@@ -86,17 +89,17 @@ def deployment():
 def test_provisioning_in_any_order_applies_without_failures(deployment):
     # puppet apply --detailed-exitcodes: 2 = changes, 4/6 = failures. The
     # slave's second run changes things: it joins.
-    codes = {k: v for k, v in deployment.items() if ":" not in k}
-    assert codes == {"haproxy": 2, "slave alone": 2, "ejabberd": 2, "slave again": 2}, \
+    assert deployment["codes"] == {"haproxy": 2, "slave alone": 2, "ejabberd": 2,
+                                   "slave again": 2}, \
         f"see {[str(hosts.puppet_log(h)) for h in MACHINES]}"
 
 
 def test_slave_without_first_node_runs_alone_until_provisioned_again(deployment):
     log = hosts.puppet_log("ejabberd_slave").read_text()
     assert "did not answer" in log and "Provision this machine again" in log
-    assert deployment["slave alone: cluster"].replace("'", "").split() == \
-        ["ejabberd@ejabberd2.example"]
-    assert deployment["slave alone: service"] == "active"
+    alone = deployment["alone"]
+    assert alone["cluster"].replace("'", "").split() == ["ejabberd@ejabberd2.example"]
+    assert alone["service"] == "active"
 
 
 def test_cluster_formed_and_chatadm_sees_both_nodes(deployment):
@@ -152,14 +155,10 @@ def test_api_through_haproxy_refuses_wrong_or_missing_credentials(deployment, tm
     wrong = tmp_path / "wrong.password"
     wrong.write_text("not-the-password\n")
     wrong.chmod(0o600)
-    s = hosts.CACHE / "secrets"
-    p = subprocess.run([str(host_chatadm()), "-h", HAPROXY_API, "-C", str(s / "ca/ca.pem"),
-                        "-u", "admin@chat.example", "-P", str(wrong), "unread", "-c", "admin"],
-                       capture_output=True, text=True, env={"PATH": os.environ["PATH"],
-                                                            "HOME": "/nonexistent"})
+    p = from_host("unread", "-c", "admin", password_file=wrong)
     assert p.returncode == 3, (p.returncode, p.stderr)
     # No credentials at all: only `status` is open to callers without any.
-    p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", "--cacert", str(s / "ca/ca.pem"),
+    p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", "--cacert", str(CA),
                         "-X", "POST", "-H", "Content-Type: application/json",
                         "-d", '{"user":"admin@chat.example"}',
                         f"https://{HAPROXY_API}/api/unread_count"], capture_output=True, text=True)
@@ -182,13 +181,12 @@ def test_chatadm_from_the_host_through_haproxy(deployment):
 
 
 def test_xmpp_clients_through_haproxy(deployment):
-    ca = hosts.CACHE / "secrets/ca/ca.pem"
-    errors = xmpp_client.send_messages(HAPROXY_XMPP, ca, "bob@chat.example", "pw-bob",
+    errors = xmpp_client.send_messages(HAPROXY_XMPP, CA, "bob@chat.example", "pw-bob",
                                        "alice@chat.example", ["over XMPP"])
     assert errors == []
     assert from_host("unread", "-c", "alice").stdout.strip() == "4"
     # Logging in delivers the stored messages, and both indexes drop them.
-    got = xmpp_client.receive_offline(HAPROXY_XMPP, ca, "alice@chat.example", "pw-alice")
+    got = xmpp_client.receive_offline(HAPROXY_XMPP, CA, "alice@chat.example", "pw-alice")
     assert sorted(m["body"] for m in got) == sorted(
         ["hello through haproxy", "via the second node", "from the host", "over XMPP"])
     for host in ("ejabberd", "ejabberd_slave"):
