@@ -177,10 +177,10 @@ list(User, Limit, Offset, From) ->
       User,
       fun({LUser, Host}, Index) ->
 	      Page = unread_nif:page(Index, LUser, Offset, Limit, Sender),
-	      Bodies = bodies(LUser, Host, [Id || {Id, _, _, _, _} <- Page]),
+	      Bodies = bodies(LUser, Host, [{Id, Key} || {Id, Key, _, _, _, _} <- Page]),
 	      [{Id, iso8601(Id), F, atom_to_list(Type), Subject, Preview,
-		maps:get(Id, Bodies, Preview)}
-	       || {Id, F, Type, Subject, Preview} <- Page]
+		maps:get({Id, Key}, Bodies, Preview)}
+	       || {Id, Key, F, Type, Subject, Preview} <- Page]
       end).
 
 senders(User) ->
@@ -361,19 +361,14 @@ throw_result(Result) ->
     throw({?MODULE, Result}).
 
 %% Bodies of the listed messages, read from the store: the index keeps only
-%% previews.
+%% previews. Records are matched on the index's own identity of a message
+%% (id and key), since records stored in the same microsecond share an id,
+%% and the NIF picks each body as it picked the preview.
 bodies(_LUser, _Host, []) ->
     #{};
-bodies(LUser, Host, Ids) ->
-    Wanted = maps:from_list([{Id, true} || Id <- Ids]),
-    maps:from_list(
-      [{Id, body(Pkt)}
-       || #offline_msg{timestamp = TS, packet = Pkt}
-	      <- mod_unread_mnesia:read_user(LUser, Host),
-	  Id <- [misc:now_to_usec(TS)], maps:is_key(Id, Wanted)]).
-
-body(#xmlel{} = Pkt) -> fxml:get_subtag_cdata(Pkt, <<"body">>);
-body(_) -> <<>>.
+bodies(LUser, Host, Wanted) ->
+    Records = mod_unread_mnesia:read_user(LUser, Host),
+    maps:from_list([{{Id, Key}, Body} || {Id, Key, Body} <- unread_nif:bodies(Records, Wanted)]).
 
 iso8601(Usec) ->
     calendar:system_time_to_rfc3339(Usec, [{unit, microsecond}, {offset, "Z"}]).

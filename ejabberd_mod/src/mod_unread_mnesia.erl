@@ -37,18 +37,60 @@ unsubscribe() ->
 		  {ok, non_neg_integer()} | {error, term()}.
 fold(Host, ChunkSize, Fun) ->
     Spec = [{#offline_msg{us = {'_', Host}, _ = '_'}, [], ['$_']}],
-    F = fun() -> fold_chunks(mnesia:select(offline_msg, Spec, ChunkSize, read), Fun, 0) end,
-    try mnesia:activity(async_dirty, F) of
-	N -> {ok, N}
-    catch
-	exit:Reason -> {error, Reason}
+    First = fun() -> mnesia:select(offline_msg, Spec, ChunkSize, read) end,
+    Workers = maps:from_list([{Ref, Pid} || _ <- [1, 2],
+					    {Pid, Ref} <- [spawn_monitor(reader(self(), Fun))]]),
+    [A, B] = maps:values(Workers),
+    A ! {peer, B},
+    B ! {peer, A},
+    A ! {read, First},
+    wait_readers(Workers, 0).
+
+%% Reading overlaps with Fun: two processes take turns reading a chunk, and
+%% each hands the select continuation to the other before it runs Fun on the
+%% chunk it read. A chunk stays in the process that read it: sending it to
+%% another process would copy every record, which costs about a quarter of
+%% the read itself. So Fun runs in either reader, while the other reads the
+%% next chunk, and at most two chunks are in memory. (mnesia takes a dirty
+%% select's continuation from another process.)
+reader(Owner, Fun) ->
+    fun() ->
+	    OwnerRef = erlang:monitor(process, Owner),
+	    Peer = receive {peer, P} -> P end,
+	    N = mnesia:activity(async_dirty, fun() -> take_turns(Peer, OwnerRef, Fun, 0) end),
+	    exit({done, N})
     end.
 
-fold_chunks('$end_of_table', _Fun, N) ->
-    N;
-fold_chunks({Records, Cont}, Fun, N) ->
-    Fun(Records),
-    fold_chunks(mnesia:select(Cont), Fun, N + length(Records)).
+take_turns(Peer, OwnerRef, Fun, N) ->
+    receive
+	{read, Read} ->
+	    case Read() of
+		'$end_of_table' ->
+		    Peer ! done,
+		    N;
+		{Records, Cont} ->
+		    Peer ! {read, fun() -> mnesia:select(Cont) end},
+		    Fun(Records),
+		    take_turns(Peer, OwnerRef, Fun, N + length(Records))
+	    end;
+	done ->
+	    N;
+	{'DOWN', OwnerRef, process, _, Reason} ->
+	    exit(Reason)
+    end.
+
+wait_readers(Workers, N) when map_size(Workers) == 0 ->
+    {ok, N};
+wait_readers(Workers, N) ->
+    receive
+	{'DOWN', Ref, process, _, {done, Count}} when is_map_key(Ref, Workers) ->
+	    wait_readers(maps:remove(Ref, Workers), N + Count);
+	{'DOWN', Ref, process, _, Reason} when is_map_key(Ref, Workers) ->
+	    Others = maps:remove(Ref, Workers),
+	    [begin erlang:demonitor(R, [flush]), exit(P, kill) end
+	     || {R, P} <- maps:to_list(Others)],
+	    {error, Reason}
+    end.
 
 -spec read_user(binary(), binary()) -> [#offline_msg{}].
 read_user(LUser, LServer) ->

@@ -208,7 +208,7 @@ start_rebuild(Kind, #state{host = Host, preview = Preview} = State) ->
     Worker = spawn_link(
 	       fun() ->
 		       Index = unread_nif:new(),
-		       Load = fun(Recs) -> unread_nif:insert_many(Index, Host, Recs, Preview) end,
+		       Load = fun(Recs) -> unread_nif:insert_many(Index, Recs, Preview) end,
 		       case mod_unread_mnesia:fold(Host, ?CHUNK, Load) of
 			   {ok, N} -> Self ! {rebuilt, self(), Index, N};
 			   {error, Reason} -> exit(Reason)

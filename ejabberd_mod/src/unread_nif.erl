@@ -8,17 +8,21 @@
 %%%----------------------------------------------------------------------
 -module(unread_nif).
 
--export([new/0, insert/3, insert_many/4, delete_object/2, delete_user/2,
-	 clear/1, count/2, summary/2, senders/2, page/5, top/2, stats/1,
-	 diff/2, replace_user/5, live_indexes/0]).
+-export([new/0, insert/3, insert_many/3, delete_object/2, delete_user/2,
+	 clear/1, count/2, senders/2, page/5, top/2, stats/1,
+	 diff/2, replace_user/5, bodies/2, live_indexes/0]).
 
 -on_load(load/0).
 
 -type index() :: reference().
+%% A message's identity in the index: its id (the storage timestamp in
+%% microseconds) and a key telling apart records of one user stored in the
+%% same microsecond. Keys are valid only in the VM that made them.
+-type message_key() :: {Id :: integer(), Key :: non_neg_integer()}.
 -type user_diff() :: {User :: binary(), Before :: non_neg_integer(),
 		      After :: non_neg_integer(), Added :: non_neg_integer(),
 		      Removed :: non_neg_integer()}.
--export_type([index/0, user_diff/0]).
+-export_type([index/0, user_diff/0, message_key/0]).
 
 load() ->
     erlang:load_nif(filename:join(priv_dir(), "unread_nif"), 0).
@@ -44,10 +48,10 @@ new() -> ?NOT_LOADED.
 -spec insert(index(), tuple(), non_neg_integer()) -> boolean().
 insert(_Index, _Record, _PreviewChars) -> ?NOT_LOADED.
 
-%% Adds the records of Host (others are skipped) on a dirty scheduler.
--spec insert_many(index(), binary(), [tuple()], non_neg_integer()) ->
-			 {Inserted :: non_neg_integer(), Skipped :: non_neg_integer()}.
-insert_many(_Index, _Host, _Records, _PreviewChars) -> ?NOT_LOADED.
+%% Adds records on a dirty scheduler; returns how many were new. A malformed
+%% record anywhere is a badarg, with nothing inserted.
+-spec insert_many(index(), [tuple()], non_neg_integer()) -> non_neg_integer().
+insert_many(_Index, _Records, _PreviewChars) -> ?NOT_LOADED.
 
 -spec delete_object(index(), tuple()) -> boolean().
 delete_object(_Index, _Record) -> ?NOT_LOADED.
@@ -61,17 +65,13 @@ clear(_Index) -> ?NOT_LOADED.
 -spec count(index(), binary()) -> non_neg_integer().
 count(_Index, _LUser) -> ?NOT_LOADED.
 
--spec summary(index(), binary()) ->
-		     none | {non_neg_integer(), integer(), integer()}.
-summary(_Index, _LUser) -> ?NOT_LOADED.
-
 -spec senders(index(), binary()) -> [{binary(), pos_integer()}].
 senders(_Index, _LUser) -> ?NOT_LOADED.
 
 %% Newest first. From = <<>> for any sender.
 -spec page(index(), binary(), non_neg_integer(), 0..10000, binary()) ->
-		  [{Id :: integer(), From :: binary(), Type :: atom(),
-		    Subject :: binary(), Preview :: binary()}].
+		  [{Id :: integer(), Key :: non_neg_integer(), From :: binary(),
+		    Type :: atom(), Subject :: binary(), Preview :: binary()}].
 page(_Index, _LUser, _Offset, _Limit, _From) -> ?NOT_LOADED.
 
 -spec top(index(), 0..10000) -> [{binary(), pos_integer()}].
@@ -89,6 +89,13 @@ diff(_Before, _After) -> ?NOT_LOADED.
 -spec replace_user(index(), binary(), binary(), [tuple()], non_neg_integer()) ->
 			  user_diff().
 replace_user(_Index, _Host, _LUser, _Records, _PreviewChars) -> ?NOT_LOADED.
+
+%% The bodies of the records whose {Id, Key} is wanted, chosen as the
+%% previews are: the first <body/> without xml:lang (or with an empty one),
+%% else the first. Runs on a dirty scheduler.
+-spec bodies([tuple()], [message_key()]) ->
+		    [{Id :: integer(), Key :: non_neg_integer(), Body :: binary()}].
+bodies(_Records, _Wanted) -> ?NOT_LOADED.
 
 %% How many indexes are alive in this VM (for tests of resource freeing).
 -spec live_indexes() -> non_neg_integer().

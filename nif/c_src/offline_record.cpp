@@ -1,7 +1,9 @@
 #include "offline_record.hpp"
 
-#include <string>
+#include <algorithm>
+#include <cstring>
 
+#include "atoms.hpp"
 #include "terms.hpp"
 #include "unread/text.hpp"
 
@@ -22,24 +24,24 @@ bool get_timestamp(ErlNifEnv* env, ERL_NIF_TERM term, std::int64_t& out) {
     return true;
 }
 
-// #jid{user, server, resource, luser, lserver, lresource} -> "luser@lserver".
-bool get_bare_jid(ErlNifEnv* env, ERL_NIF_TERM term, std::string& out) {
-    const ERL_NIF_TERM* j;
-    std::string_view luser, lserver;
-    if (!get_tuple(env, term, 7, j) || !is_atom(env, j[0], "jid") ||
-        !get_binary(env, j[4], luser) || !get_binary(env, j[5], lserver))
-        return false;
-    out.reserve(luser.size() + 1 + lserver.size());
-    if (!luser.empty()) out.append(luser).push_back('@');
-    out.append(lserver);
-    return true;
+// A tuple of `arity` elements whose first is the atom `tag`.
+bool get_record(ErlNifEnv* env, ERL_NIF_TERM term, ERL_NIF_TERM tag, int arity,
+                const ERL_NIF_TERM*& elems) {
+    return get_tuple(env, term, arity, elems) && same(elems[0], tag);
 }
 
-MessageType type_from(std::string_view s) {
+MessageType type_from(std::string_view s) noexcept {
     if (s == "chat") return MessageType::chat;
     if (s == "groupchat") return MessageType::groupchat;
     if (s == "headline") return MessageType::headline;
     if (s == "error") return MessageType::error;
+    return MessageType::normal;
+}
+
+MessageType type_from(ERL_NIF_TERM atom) noexcept {
+    for (const MessageType t :
+         {MessageType::chat, MessageType::groupchat, MessageType::headline, MessageType::error})
+        if (same(atom, type_atom(t))) return t;
     return MessageType::normal;
 }
 
@@ -54,113 +56,184 @@ bool get_attr(ErlNifEnv* env, ERL_NIF_TERM attrs, std::string_view name, std::st
     return false;
 }
 
-// Concatenated character data of an element's children.
-std::string cdata_of(ErlNifEnv* env, ERL_NIF_TERM children) {
-    std::string text;
+// The body chooser, the same for <body/> and <subject/> elements and for an
+// xmpp #message{}'s texts: the first without xml:lang (or with an empty
+// one), else the first at all. Listings and previews both use it, so a
+// preview is always a prefix of the listed body.
+struct Choice {
+    const ERL_NIF_TERM* chosen = nullptr;
+    bool plain = false;
+
+    void offer(const ERL_NIF_TERM* candidate, std::string_view lang) noexcept {
+        if (plain) return;
+        if (lang.empty()) {
+            chosen = candidate;
+            plain = true;
+        } else if (!chosen) {
+            chosen = candidate;
+        }
+    }
+};
+
+// 64-bit FNV-1a, for the second half of a record's key.
+struct Fnv {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    void add(std::string_view s) noexcept {
+        for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+        add_size(s.size());
+    }
+    void add_size(std::size_t n) noexcept {
+        for (int i = 0; i < 8; ++i, n >>= 8) h = (h ^ (n & 0xff)) * 0x100000001b3ULL;
+    }
+};
+
+constexpr std::size_t kKeyBodyBytes = 64;
+
+}  // namespace
+
+bool RecordDecoder::decode_id(ERL_NIF_TERM term, std::int64_t& id) const {
+    const ERL_NIF_TERM* r;
+    return get_record(env_, term, atoms().offline_msg, 7, r) && get_timestamp(env_, r[2], id);
+}
+
+bool RecordDecoder::decode(ERL_NIF_TERM term, OfflineRecord& out) {
+    const ERL_NIF_TERM* r;
+    const ERL_NIF_TERM* us;
+    const ERL_NIF_TERM* jid;
+    std::string_view luser, lserver;
+    if (!get_record(env_, term, atoms().offline_msg, 7, r) || !get_tuple(env_, r[1], 2, us) ||
+        !get_binary(env_, us[0], out.user) || !get_binary(env_, us[1], out.server) ||
+        !get_timestamp(env_, r[2], out.id) || !get_record(env_, r[4], atoms().jid, 7, jid) ||
+        !get_binary(env_, jid[4], luser) || !get_binary(env_, jid[5], lserver) ||
+        !read_packet(r[6], out))
+        return false;
+    // #jid{} -> "luser@lserver", or "lserver" for a server's own JID.
+    out.from_offset = arena_.size();
+    if (!luser.empty()) arena_.append(luser).push_back('@');
+    arena_.append(lserver);
+    out.from_size = arena_.size() - out.from_offset;
+    out.key = record_key(term, out);
+    return true;
+}
+
+bool RecordDecoder::read_packet(ERL_NIF_TERM packet, OfflineRecord& out) {
+    const ERL_NIF_TERM* p;
+    int arity = 0;
+    if (!enif_get_tuple(env_, packet, &arity, &p)) return false;
+    if (arity == 4 && same(p[0], atoms().xmlel)) return read_xmlel(p, out);
+    // #message{id, type, lang, from, to, subject, body, thread, sub_els, meta}
+    if (arity == 11 && same(p[0], atoms().message)) return read_message(p, out);
+    return false;
+}
+
+bool RecordDecoder::read_xmlel(const ERL_NIF_TERM* el, OfflineRecord& out) {
+    std::string_view type;
+    out.type = get_attr(env_, el[2], "type", type) ? type_from(type) : MessageType::normal;
+    Choice subject, body;
+    ERL_NIF_TERM children = el[3], head;
+    while (enif_get_list_cell(env_, children, &head, &children) && !(subject.plain && body.plain)) {
+        const ERL_NIF_TERM* child;
+        std::string_view name, lang;
+        if (!get_record(env_, head, atoms().xmlel, 4, child) || !get_binary(env_, child[1], name))
+            continue;
+        if (name == "body") {
+            if (!body.plain)
+                body.offer(child, get_attr(env_, child[2], "xml:lang", lang) ? lang : "");
+        } else if (name == "subject") {
+            if (!subject.plain)
+                subject.offer(child, get_attr(env_, child[2], "xml:lang", lang) ? lang : "");
+        }
+    }
+    out.subject = subject.chosen ? cdata_of(subject.chosen[3]) : Text{};
+    out.body = body.chosen ? cdata_of(body.chosen[3]) : Text{};
+    return true;
+}
+
+bool RecordDecoder::read_message(const ERL_NIF_TERM* msg, OfflineRecord& out) {
+    out.type = enif_is_atom(env_, msg[2]) ? type_from(msg[2]) : MessageType::normal;
+    // [#text{lang, data}]
+    const auto pick = [this](ERL_NIF_TERM texts) {
+        Choice choice;
+        ERL_NIF_TERM head;
+        while (!choice.plain && enif_get_list_cell(env_, texts, &head, &texts)) {
+            const ERL_NIF_TERM* t;
+            std::string_view lang, data;
+            if (get_record(env_, head, atoms().text, 3, t) && get_binary(env_, t[2], data))
+                choice.offer(t, get_binary(env_, t[1], lang) ? lang : "");
+        }
+        Text text;
+        if (choice.chosen) {
+            get_binary(env_, choice.chosen[2], text.view);
+            text.binary = choice.chosen[2];
+        }
+        return text;
+    };
+    out.subject = pick(msg[6]);
+    out.body = pick(msg[7]);
+    return true;
+}
+
+// Concatenated character data of an element's children: in place when there
+// is one piece, as there nearly always is.
+Text RecordDecoder::cdata_of(ERL_NIF_TERM children) {
+    Text text;
+    bool found = false;
     ERL_NIF_TERM head;
-    while (enif_get_list_cell(env, children, &head, &children)) {
+    while (enif_get_list_cell(env_, children, &head, &children)) {
         const ERL_NIF_TERM* c;
         std::string_view data;
-        if (get_tuple(env, head, 2, c) && is_atom(env, c[0], "xmlcdata") &&
-            get_binary(env, c[1], data))
-            text.append(data);
+        if (!get_record(env_, head, atoms().xmlcdata, 2, c) || !get_binary(env_, c[1], data))
+            continue;
+        if (!found) {
+            text.view = data;
+            text.binary = c[1];
+            found = true;
+            continue;
+        }
+        if (text.in_place) {
+            text.in_place = false;
+            text.offset = arena_.size();
+            arena_.append(text.view);
+        }
+        arena_.append(data);
+        text.size = arena_.size() - text.offset;
     }
     return text;
 }
 
-// The text of the first child named `name` without xml:lang, else of the
-// first child named `name` at all.
-std::string child_text(ErlNifEnv* env, ERL_NIF_TERM children, std::string_view name) {
-    ERL_NIF_TERM head;
-    const ERL_NIF_TERM* first = nullptr;
-    while (enif_get_list_cell(env, children, &head, &children)) {
-        const ERL_NIF_TERM* el;
-        std::string_view el_name, lang;
-        if (!get_tuple(env, head, 4, el) || !is_atom(env, el[0], "xmlel") ||
-            !get_binary(env, el[1], el_name) || el_name != name)
-            continue;
-        if (!get_attr(env, el[2], "xml:lang", lang) || lang.empty()) return cdata_of(env, el[3]);
-        if (!first) first = el;
-    }
-    return first ? cdata_of(env, first[3]) : std::string();
-}
-
-// Same choice among an xmpp #message{}'s [#text{lang, data}].
-std::string text_of(ErlNifEnv* env, ERL_NIF_TERM texts) {
-    ERL_NIF_TERM head;
-    std::string_view first;
-    bool have_first = false;
-    while (enif_get_list_cell(env, texts, &head, &texts)) {
-        const ERL_NIF_TERM* t;
-        std::string_view lang, data;
-        if (!get_tuple(env, head, 3, t) || !is_atom(env, t[0], "text") ||
-            !get_binary(env, t[2], data))
-            continue;
-        if (!get_binary(env, t[1], lang) || lang.empty()) return std::string(data);
-        if (!have_first) {
-            first = data;
-            have_first = true;
-        }
-    }
-    return std::string(first);
-}
-
-bool read_packet(ErlNifEnv* env, ERL_NIF_TERM packet, MessageHeader& h, std::string& body) {
-    const ERL_NIF_TERM* p;
-    int arity = 0;
-    if (!enif_get_tuple(env, packet, &arity, &p)) return false;
-    if (arity == 4 && is_atom(env, p[0], "xmlel")) {
-        std::string_view type;
-        h.type = get_attr(env, p[2], "type", type) ? type_from(type) : MessageType::normal;
-        h.subject = child_text(env, p[3], "subject");
-        body = child_text(env, p[3], "body");
-        return true;
-    }
-    // #message{id, type, lang, from, to, subject, body, thread, sub_els, meta}
-    if (arity == 11 && is_atom(env, p[0], "message")) {
-        char type[16];
-        h.type = enif_get_atom(env, p[2], type, sizeof type, ERL_NIF_LATIN1) > 0
-                     ? type_from(type)
-                     : MessageType::normal;
-        h.subject = text_of(env, p[6]);
-        body = text_of(env, p[7]);
-        return true;
-    }
-    return false;
-}
-
-// Records are members of a bag: identical ones are one message. A hash of
-// the whole record tells apart different records stored in the same
-// microsecond; two 32-bit hashes with different salts make 64 bits.
-std::uint64_t record_key(ERL_NIF_TERM term) {
+// Records are members of a bag: identical ones are one message, and two
+// records stored for a user in the same microsecond must get different keys.
+// The high half hashes the whole record; the low half the sender, type,
+// subject and body, so two records that differ in what a reader sees never
+// share a key. Keys never leave this VM (internal hashes are per VM).
+std::uint64_t RecordDecoder::record_key(ERL_NIF_TERM term, const OfflineRecord& r) const {
     const std::uint64_t hi = enif_hash(ERL_NIF_INTERNAL_HASH, term, 0x9e3779b9);
-    const std::uint64_t lo = enif_hash(ERL_NIF_INTERNAL_HASH, term, 0x7f4a7c15);
-    return (hi << 32) ^ lo;
+    Fnv lo;
+    lo.add(from(r));
+    lo.add_size(static_cast<std::size_t>(r.type));
+    lo.add(text(r.subject));
+    const std::string_view body = text(r.body);
+    lo.add(body.substr(0, kKeyBodyBytes));
+    lo.add_size(body.size());
+    return (hi << 32) ^ (lo.h & 0xffffffffULL) ^ (lo.h >> 32);
 }
 
-}  // namespace
-
-bool decode_record_key(ErlNifEnv* env, ERL_NIF_TERM term, OfflineRecord& out) {
-    const ERL_NIF_TERM* r;
-    const ERL_NIF_TERM* us;
-    if (!get_tuple(env, term, 7, r) || !is_atom(env, r[0], "offline_msg") ||
-        !get_tuple(env, r[1], 2, us) || !get_binary(env, us[0], out.user) ||
-        !get_binary(env, us[1], out.server) || !get_timestamp(env, r[2], out.header.id))
-        return false;
-    out.header.key = record_key(term);
-    return true;
+std::string_view RecordDecoder::text(const Text& t) const noexcept {
+    return t.in_place ? t.view : std::string_view(arena_).substr(t.offset, t.size);
 }
 
-bool decode_offline_record(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t preview_chars,
-                           OfflineRecord& out) {
-    if (!decode_record_key(env, term, out)) return false;
-    const ERL_NIF_TERM* r;
-    get_tuple(env, term, 7, r);
-    std::string body;
-    if (!get_bare_jid(env, r[4], out.header.from) || !read_packet(env, r[6], out.header, body))
-        return false;
-    out.header.preview = std::string(utf8_prefix(body, preview_chars));
-    return true;
+std::string_view RecordDecoder::from(const OfflineRecord& r) const noexcept {
+    return std::string_view(arena_).substr(r.from_offset, r.from_size);
+}
+
+MessageView RecordDecoder::view(const OfflineRecord& r, std::size_t preview_chars) const noexcept {
+    return {r.id,   r.key,           from(r),
+            r.type, text(r.subject), utf8_prefix(text(r.body), preview_chars)};
+}
+
+ERL_NIF_TERM RecordDecoder::body_term(const OfflineRecord& r) const {
+    if (r.body.in_place && !r.body.view.empty()) return r.body.binary;
+    return make_binary(env_, text(r.body));
 }
 
 }  // namespace unread::nif

@@ -23,12 +23,6 @@ bool get_tuple(ErlNifEnv* env, ERL_NIF_TERM term, int arity, const ERL_NIF_TERM*
     return enif_get_tuple(env, term, &n, &elems) && n == arity;
 }
 
-bool is_atom(ErlNifEnv* env, ERL_NIF_TERM term, const char* name) {
-    char buf[32];
-    return enif_get_atom(env, term, buf, sizeof buf, ERL_NIF_LATIN1) > 0 &&
-           std::strcmp(buf, name) == 0;
-}
-
 ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view s) {
     ERL_NIF_TERM term;
     unsigned char* data = enif_make_new_binary(env, s.size(), &term);
@@ -48,10 +42,6 @@ ERL_NIF_TERM make_uint(ErlNifEnv* env, std::uint64_t n) {
 
 ERL_NIF_TERM make_int(ErlNifEnv* env, std::int64_t n) {
     return enif_make_int64(env, n);
-}
-
-ERL_NIF_TERM make_error(ErlNifEnv* env, const char* reason) {
-    return enif_make_tuple2(env, make_atom(env, "error"), make_atom(env, reason));
 }
 
 }  // namespace unread::nif

@@ -14,12 +14,10 @@ bool get_binary(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view& out);
 bool get_size(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t& out);
 // A tuple of exactly `arity` elements.
 bool get_tuple(ErlNifEnv* env, ERL_NIF_TERM term, int arity, const ERL_NIF_TERM*& elems);
-bool is_atom(ErlNifEnv* env, ERL_NIF_TERM term, const char* name);
 
 ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view s);
 ERL_NIF_TERM make_atom(ErlNifEnv* env, const char* name);
 ERL_NIF_TERM make_uint(ErlNifEnv* env, std::uint64_t n);
 ERL_NIF_TERM make_int(ErlNifEnv* env, std::int64_t n);
-ERL_NIF_TERM make_error(ErlNifEnv* env, const char* reason);
 
 }  // namespace unread::nif

@@ -3,6 +3,7 @@
 // may take long runs on a dirty scheduler.
 #include <erl_nif.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "atoms.hpp"
 #include "offline_record.hpp"
 #include "terms.hpp"
 #include "unread/index.hpp"
@@ -84,55 +86,57 @@ ERL_NIF_TERM new_index(ErlNifEnv* env, int argc, const ERL_NIF_TERM[]) {
 
 ERL_NIF_TERM insert(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     Index* index;
-    OfflineRecord rec;
     std::size_t preview;
-    if (argc != 3 || !get_index(env, argv[0], index) || !get_size(env, argv[2], preview) ||
-        !decode_offline_record(env, argv[1], preview, rec))
+    if (argc != 3 || !get_index(env, argv[0], index) || !get_size(env, argv[2], preview))
         return enif_make_badarg(env);
     return guarded(env, [&] {
-        return enif_make_atom(env,
-                              index->insert(rec.user, std::move(rec.header)) ? "true" : "false");
+        RecordDecoder decoder(env);
+        OfflineRecord rec;
+        if (!decoder.decode(argv[1], rec)) return enif_make_badarg(env);
+        return bool_atom(index->insert(rec.user, decoder.view(rec, preview)));
     });
 }
 
-// insert_many(Index, Host, Records, PreviewChars) -> {Inserted, Skipped}.
-// Records of other hosts are skipped: a rebuild reads the whole table.
+// insert_many(Index, Records, PreviewChars) -> Inserted, on a dirty
+// scheduler. A rebuild's chunk: the store hands out a user's records
+// together, so each run of one user's records goes in under one lock.
 ERL_NIF_TERM insert_many(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     Index* index;
-    std::string_view host;
     std::size_t preview;
     unsigned len;
-    if (argc != 4 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], host) ||
-        !enif_get_list_length(env, argv[2], &len) || !get_size(env, argv[3], preview))
+    if (argc != 3 || !get_index(env, argv[0], index) || !enif_get_list_length(env, argv[1], &len) ||
+        !get_size(env, argv[2], preview))
         return enif_make_badarg(env);
     return guarded(env, [&] {
         // Decode all first: a malformed record fails the call with nothing inserted.
-        std::vector<OfflineRecord> records;
-        records.reserve(len);
-        std::uint64_t inserted = 0, skipped = 0;
-        ERL_NIF_TERM list = argv[2], head;
-        while (enif_get_list_cell(env, list, &head, &list)) {
-            OfflineRecord& rec = records.emplace_back();
-            if (!decode_offline_record(env, head, preview, rec)) return enif_make_badarg(env);
-            if (rec.server != host) {
-                records.pop_back();
-                ++skipped;
-            }
+        RecordDecoder decoder(env);
+        std::vector<OfflineRecord> records(len);
+        ERL_NIF_TERM list = argv[1], head;
+        for (OfflineRecord& rec : records) {
+            enif_get_list_cell(env, list, &head, &list);
+            if (!decoder.decode(head, rec)) return enif_make_badarg(env);
         }
-        for (OfflineRecord& rec : records)
-            inserted += index->insert(rec.user, std::move(rec.header)) ? 1 : 0;
-        return enif_make_tuple2(env, make_uint(env, inserted), make_uint(env, skipped));
+        std::uint64_t inserted = 0;
+        std::vector<MessageView> run;
+        for (std::size_t i = 0; i < records.size();) {
+            const std::string_view user = records[i].user;
+            run.clear();
+            for (; i < records.size() && records[i].user == user; ++i)
+                run.push_back(decoder.view(records[i], preview));
+            inserted += index->insert_all(user, run);
+        }
+        return make_uint(env, inserted);
     });
 }
 
 ERL_NIF_TERM delete_object(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     Index* index;
-    OfflineRecord rec;
-    if (argc != 2 || !get_index(env, argv[0], index) || !decode_record_key(env, argv[1], rec))
-        return enif_make_badarg(env);
+    if (argc != 2 || !get_index(env, argv[0], index)) return enif_make_badarg(env);
     return guarded(env, [&] {
-        return enif_make_atom(
-            env, index->erase(rec.user, rec.header.id, rec.header.key) ? "true" : "false");
+        RecordDecoder decoder(env);
+        OfflineRecord rec;
+        if (!decoder.decode(argv[1], rec)) return enif_make_badarg(env);
+        return bool_atom(index->erase(rec.user, rec.id, rec.key));
     });
 }
 
@@ -170,7 +174,7 @@ ERL_NIF_TERM clear(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     if (argc != 1 || !get_index(env, argv[0], index)) return enif_make_badarg(env);
     return guarded(env, [&] {
         index->clear();
-        return make_atom(env, "ok");
+        return atoms().ok;
     });
 }
 
@@ -180,19 +184,6 @@ ERL_NIF_TERM count(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
         return enif_make_badarg(env);
     return guarded(env, [&] { return make_uint(env, index->count(user)); });
-}
-
-ERL_NIF_TERM summary(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-    Index* index;
-    std::string_view user;
-    if (argc != 2 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], user))
-        return enif_make_badarg(env);
-    return guarded(env, [&] {
-        const auto s = index->summary(user);
-        if (!s) return make_atom(env, "none");
-        return enif_make_tuple3(env, make_uint(env, s->count), make_int(env, s->oldest),
-                                make_int(env, s->newest));
-    });
 }
 
 ERL_NIF_TERM senders_impl(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
@@ -230,18 +221,19 @@ ERL_NIF_TERM page_impl(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
         const auto msgs = index->page(user, offset, limit, from);
         ERL_NIF_TERM list = enif_make_list(env, 0);
         for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
-            const ERL_NIF_TERM elems[] = {make_int(env, it->id), make_binary(env, it->from),
-                                          make_atom(env, to_string(it->type)),
-                                          make_binary(env, it->subject),
-                                          make_binary(env, it->preview)};
-            list = enif_make_list_cell(env, enif_make_tuple_from_array(env, elems, 5), list);
+            const ERL_NIF_TERM elems[] = {
+                make_int(env, it->id),         make_uint(env, it->key),
+                make_binary(env, it->from),    type_atom(it->type),
+                make_binary(env, it->subject), make_binary(env, it->preview)};
+            list = enif_make_list_cell(env, enif_make_tuple_from_array(env, elems, 6), list);
         }
         return list;
     });
 }
 
-// page(Index, User, Offset, Limit, From) -> [{Id, From, Type, Subject, Preview}],
-// newest first; From = <<>> for any sender.
+// page(Index, User, Offset, Limit, From) -> [{Id, Key, From, Type, Subject,
+// Preview}], newest first; From = <<>> for any sender. {Id, Key} is the
+// message's identity, what bodies/2 matches store records with.
 ERL_NIF_TERM page(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     Index* index;
     std::string_view user, from;
@@ -327,17 +319,68 @@ ERL_NIF_TERM replace_user(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
         !get_size(env, argv[4], preview))
         return enif_make_badarg(env);
     return guarded(env, [&] {
+        RecordDecoder decoder(env);
         std::vector<MessageHeader> messages;
         messages.reserve(len);
         ERL_NIF_TERM list = argv[3], head;
         while (enif_get_list_cell(env, list, &head, &list)) {
             OfflineRecord rec;
-            if (!decode_offline_record(env, head, preview, rec) || rec.user != user ||
-                rec.server != host)
+            if (!decoder.decode(head, rec) || rec.user != user || rec.server != host)
                 return enif_make_badarg(env);
-            messages.push_back(std::move(rec.header));
+            const MessageView v = decoder.view(rec, preview);
+            messages.push_back({v.id, v.key, std::string(v.from), v.type, std::string(v.subject),
+                                std::string(v.preview)});
         }
         return diff_tuple(env, index->replace_user(user, std::move(messages)));
+    });
+}
+
+// bodies(Records, Wanted) -> [{Id, Key, Body}] for the records whose
+// {Id, Key} is in Wanted, with the body the preview is cut from. On a dirty
+// scheduler: a user's records can be many and large.
+ERL_NIF_TERM bodies(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    unsigned records_len, wanted_len;
+    if (argc != 2 || !enif_get_list_length(env, argv[0], &records_len) ||
+        !enif_get_list_length(env, argv[1], &wanted_len))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        std::vector<std::pair<std::int64_t, std::uint64_t>> wanted;
+        wanted.reserve(wanted_len);
+        ERL_NIF_TERM list = argv[1], head;
+        while (enif_get_list_cell(env, list, &head, &list)) {
+            const ERL_NIF_TERM* t;
+            ErlNifSInt64 id;
+            ErlNifUInt64 key;
+            if (!get_tuple(env, head, 2, t) || !enif_get_int64(env, t[0], &id) ||
+                !enif_get_uint64(env, t[1], &key))
+                return enif_make_badarg(env);
+            wanted.emplace_back(id, key);
+        }
+        std::sort(wanted.begin(), wanted.end());
+        const auto wants_id = [&](std::int64_t id) {
+            const auto it = std::lower_bound(wanted.begin(), wanted.end(),
+                                             std::make_pair(id, std::uint64_t{0}));
+            return it != wanted.end() && it->first == id;
+        };
+        RecordDecoder decoder(env);
+        ERL_NIF_TERM out = enif_make_list(env, 0);
+        list = argv[0];
+        while (enif_get_list_cell(env, list, &head, &list)) {
+            std::int64_t id;
+            OfflineRecord rec;
+            // Most of a long queue is not on the page: skip it by id, unread.
+            if (!decoder.decode_id(head, id)) return enif_make_badarg(env);
+            if (!wants_id(id)) continue;
+            if (!decoder.decode(head, rec)) return enif_make_badarg(env);
+            if (!std::binary_search(wanted.begin(), wanted.end(), std::make_pair(rec.id, rec.key)))
+                continue;
+            out = enif_make_list_cell(
+                env,
+                enif_make_tuple3(env, make_int(env, rec.id), make_uint(env, rec.key),
+                                 decoder.body_term(rec)),
+                out);
+        }
+        return out;
     });
 }
 
@@ -355,12 +398,14 @@ int open_resource_type(ErlNifEnv* env, void** priv, ErlNifResourceFlags flags) {
 }
 
 int load(ErlNifEnv* env, void** priv, ERL_NIF_TERM) {
+    make_atoms(env);
     return open_resource_type(env, priv, ERL_NIF_RT_CREATE);
 }
 
 // Reloading the module (a code upgrade) takes over the resource type, so
 // indexes made by the old code stay valid.
 int upgrade(ErlNifEnv* env, void** priv, void**, ERL_NIF_TERM) {
+    make_atoms(env);
     return open_resource_type(
         env, priv, static_cast<ErlNifResourceFlags>(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER));
 }
@@ -368,18 +413,18 @@ int upgrade(ErlNifEnv* env, void** priv, void**, ERL_NIF_TERM) {
 ErlNifFunc nif_funcs[] = {
     {"new", 0, new_index, 0},
     {"insert", 3, insert, 0},
-    {"insert_many", 4, insert_many, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"insert_many", 3, insert_many, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"delete_object", 2, delete_object, 0},
     {"delete_user", 2, delete_user, 0},
     {"clear", 1, clear, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"count", 2, count, 0},
-    {"summary", 2, summary, 0},
     {"senders", 2, senders, 0},
     {"page", 5, page, 0},
     {"top", 2, top, 0},
     {"stats", 1, stats, 0},
     {"diff", 2, diff, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"replace_user", 5, replace_user, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"bodies", 2, bodies, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"live_indexes", 0, live, 0},
 };
 

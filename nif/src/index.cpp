@@ -4,6 +4,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
@@ -23,9 +24,21 @@ Shard& Index::shard_for(std::string_view user) const noexcept {
     return *shards_[StringHash{}(user) % shards_.size()];
 }
 
-bool Index::insert(std::string_view user, MessageHeader message) {
-    return shard_for(user).update(
-        user, [&](UserQueue& queue) { return queue.insert(std::move(message)); });
+bool Index::insert(std::string_view user, const MessageHeader& message) {
+    return insert(user, view_of(message));
+}
+
+bool Index::insert(std::string_view user, const MessageView& message) {
+    return shard_for(user).update(user, [&](UserQueue& queue) { return queue.insert(message); });
+}
+
+std::size_t Index::insert_all(std::string_view user, std::span<const MessageView> messages) {
+    if (messages.empty()) return 0;
+    return shard_for(user).update(user, [&](UserQueue& queue) {
+        std::size_t added = 0;
+        for (const MessageView& m : messages) added += queue.insert(m) ? 1 : 0;
+        return added;
+    });
 }
 
 bool Index::erase(std::string_view user, std::int64_t id, std::uint64_t key) {
@@ -70,7 +83,7 @@ UserDiff Index::replace_user(std::string_view user, std::vector<MessageHeader> m
             if (wanted.count({id, key}) == 0) stale.emplace_back(id, key);
         });
         for (const auto& [id, key] : stale) d.removed += queue.erase(id, key) ? 1 : 0;
-        for (MessageHeader& m : messages) d.added += queue.insert(std::move(m)) ? 1 : 0;
+        for (const MessageHeader& m : messages) d.added += queue.insert(view_of(m)) ? 1 : 0;
         d.count_after = queue.size();
         return d;
     });
@@ -159,28 +172,15 @@ std::size_t Index::memory_bytes() const noexcept {
     return n;
 }
 
-namespace {
-
-using KeySet = std::set<std::pair<std::int64_t, std::uint64_t>>;
-
-KeySet keys_of(const UserQueue* queue) {
-    KeySet keys;
-    if (queue)
-        queue->for_each_key([&](std::int64_t id, std::uint64_t key) { keys.emplace(id, key); });
-    return keys;
-}
-
-const UserQueue* find_queue(const Shard::Users& users, const std::string& user) {
-    const auto it = users.find(user);
-    return it == users.end() ? nullptr : &it->second;
-}
-
-}  // namespace
-
 std::vector<UserDiff> Index::diff(const Index& before, const Index& after) {
     if (before.shards_.size() != after.shards_.size())
         throw std::invalid_argument("unread::Index::diff needs indexes with equal shard counts");
+    static const UserQueue empty;
     std::vector<UserDiff> out;
+    const auto compare = [&](const std::string& user, const UserQueue& a, const UserQueue& b) {
+        const auto [removed, added] = a.differences(b);
+        if (removed + added > 0) out.push_back({user, a.size(), b.size(), added, removed});
+    };
     for (std::size_t i = 0; i < before.shards_.size(); ++i) {
         const Shard& a = *before.shards_[i];
         const Shard& b = *after.shards_[i];
@@ -192,21 +192,17 @@ std::vector<UserDiff> Index::diff(const Index& before, const Index& after) {
         } else {
             std::lock(lock_a, lock_b);
         }
-        std::set<std::string> names;
-        for (const auto& entry : a.users) names.insert(entry.first);
-        for (const auto& entry : b.users) names.insert(entry.first);
-        for (const std::string& user : names) {
-            const UserQueue* qa = find_queue(a.users, user);
-            const UserQueue* qb = find_queue(b.users, user);
-            const KeySet ka = keys_of(qa);
-            const KeySet kb = keys_of(qb);
-            if (ka == kb) continue;
-            UserDiff d{user, ka.size(), kb.size(), 0, 0};
-            for (const auto& k : kb) d.added += ka.count(k) == 0 ? 1 : 0;
-            for (const auto& k : ka) d.removed += kb.count(k) == 0 ? 1 : 0;
-            out.push_back(std::move(d));
+        // Both queues are sorted by (id, key): one merge per user, no sets
+        // (a resync compares a million messages).
+        for (const auto& [user, queue] : a.users) {
+            const auto it = b.users.find(user);
+            compare(user, queue, it == b.users.end() ? empty : it->second);
         }
+        for (const auto& [user, queue] : b.users)
+            if (!a.users.contains(user)) compare(user, empty, queue);
     }
+    std::sort(out.begin(), out.end(),
+              [](const UserDiff& x, const UserDiff& y) { return x.user < y.user; });
     return out;
 }
 

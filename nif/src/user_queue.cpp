@@ -60,10 +60,10 @@ bool UserQueue::contains(std::int64_t id, std::uint64_t key) const {
     return find(id, key) != messages_.end();
 }
 
-UserQueue::Sender& UserQueue::sender_for(std::string&& jid) {
+UserQueue::Sender& UserQueue::sender_for(std::string_view jid) {
     for (const auto& s : senders_)
         if (s->jid == jid) return *s;
-    auto& s = senders_.emplace_back(std::make_unique<Sender>(Sender{std::move(jid), 0}));
+    auto& s = senders_.emplace_back(std::make_unique<Sender>(Sender{std::string(jid), 0}));
     heap_ += heap_bytes(sizeof(Sender)) + string_heap(s->jid);
     return *s;
 }
@@ -77,7 +77,7 @@ void UserQueue::drop_sender(Sender* sender) {
     if (senders_.empty()) senders_.shrink_to_fit();
 }
 
-bool UserQueue::insert(MessageHeader&& message) {
+bool UserQueue::insert(const MessageView& message) {
     const auto pos = lower_bound(message.id, message.key);
     if (pos != messages_.end() && pos->id == message.id && pos->key == message.key) return false;
 
@@ -96,7 +96,7 @@ bool UserQueue::insert(MessageHeader&& message) {
         std::memcpy(stored.text.get() + subject.size(), preview.data(), preview.size());
         heap_ += heap_bytes(len);
     }
-    Sender& sender = sender_for(std::move(message.from));
+    Sender& sender = sender_for(message.from);
     ++sender.count;
     stored.sender = &sender;
     // Grow by half rather than double: the index holds many small queues.
@@ -166,6 +166,27 @@ void UserQueue::page(std::size_t offset, std::size_t limit, std::string_view fro
         out.push_back(header_of(*it));
         --limit;
     }
+}
+
+std::pair<std::size_t, std::size_t> UserQueue::differences(const UserQueue& other) const {
+    std::size_t only_here = 0, only_there = 0;
+    auto a = messages_.begin();
+    auto b = other.messages_.begin();
+    while (a != messages_.end() && b != other.messages_.end()) {
+        if (less(*a, b->id, b->key)) {
+            ++only_here;
+            ++a;
+        } else if (less(*b, a->id, a->key)) {
+            ++only_there;
+            ++b;
+        } else {
+            ++a;
+            ++b;
+        }
+    }
+    only_here += static_cast<std::size_t>(messages_.end() - a);
+    only_there += static_cast<std::size_t>(other.messages_.end() - b);
+    return {only_here, only_there};
 }
 
 void UserQueue::for_each_key(const std::function<void(std::int64_t, std::uint64_t)>& f) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "unread/message.hpp"
@@ -29,7 +30,7 @@ class UserQueue {
     UserQueue& operator=(UserQueue&&) noexcept = default;
 
     // Both return false when nothing changed.
-    bool insert(MessageHeader&& message);
+    bool insert(const MessageView& message);
     bool erase(std::int64_t id, std::uint64_t key);
 
     std::size_t size() const noexcept { return messages_.size(); }
@@ -44,6 +45,9 @@ class UserQueue {
     // Calls f(id, key) for every message, oldest first.
     void for_each_key(const std::function<void(std::int64_t, std::uint64_t)>& f) const;
     bool contains(std::int64_t id, std::uint64_t key) const;
+    // Messages (by id and key) only in this queue and only in `other`: one
+    // merge of the two sorted queues.
+    std::pair<std::size_t, std::size_t> differences(const UserQueue& other) const;
 
   private:
     struct Sender {
@@ -70,7 +74,7 @@ class UserQueue {
     std::vector<Stored>::iterator find(std::int64_t id, std::uint64_t key);
     std::vector<Stored>::const_iterator find(std::int64_t id, std::uint64_t key) const;
     std::vector<Stored>::iterator lower_bound(std::int64_t id, std::uint64_t key);
-    Sender& sender_for(std::string&& jid);
+    Sender& sender_for(std::string_view jid);
     void drop_sender(Sender* sender);
     static MessageHeader header_of(const Stored& s);
 

@@ -47,7 +47,7 @@ same(I, M) ->
 	      Ids = lists:reverse(lists:sort([usec(R) || R <- Mine])),
 	      unread_nif:count(I, U) == length(Mine)
 		  andalso lists:sort(unread_nif:senders(I, U)) == Senders
-		  andalso [Id || {Id, _, _, _, _} <- unread_nif:page(I, U, 0, 1000, <<>>)] == Ids
+		  andalso [Id || {Id, _, _, _, _, _} <- unread_nif:page(I, U, 0, 1000, <<>>)] == Ids
       end, ?USERS)
 	andalso element(1, unread_nif:stats(I)) == length(M)
 	andalso lists:sort(unread_nif:top(I, 10)) ==

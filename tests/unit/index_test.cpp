@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace unread {
 namespace {
@@ -193,6 +194,40 @@ TEST(Index, DiffListsOnlyUsersThatDiffer) {
     EXPECT_TRUE(Index::diff(a, a).empty());
     Index other(3);
     EXPECT_THROW(Index::diff(a, other), std::invalid_argument);
+}
+
+TEST(Index, DiffCountsMessagesOnBothSidesOfALongQueue) {
+    Index a, b;
+    for (int i = 0; i < 100; ++i) a.insert("u", msg(i, "x@y"));
+    for (int i = 50; i < 160; ++i) b.insert("u", msg(i, "x@y"));
+    const auto d = Index::diff(a, b);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].count_before, 100u);
+    EXPECT_EQ(d[0].count_after, 110u);
+    EXPECT_EQ(d[0].removed, 50u);
+    EXPECT_EQ(d[0].added, 60u);
+}
+
+TEST(Index, InsertAllAddsAUsersRunAtOnce) {
+    Index index;
+    const std::string from = "bob@x";
+    const std::vector<MessageView> run{{3, 1, from, MessageType::chat, "", "c"},
+                                       {1, 1, from, MessageType::chat, "s", "a"},
+                                       {3, 1, from, MessageType::chat, "", "c"},
+                                       {3, 2, "carol@x", MessageType::normal, "", "d"}};
+    EXPECT_EQ(index.insert_all("alice", run), 3u);
+    EXPECT_EQ(index.insert_all("alice", run), 0u);
+    EXPECT_EQ(index.insert_all("bob", {}), 0u);
+    EXPECT_EQ(index.count("alice"), 3u);
+    EXPECT_EQ(index.users(), 1u);
+    ASSERT_EQ(index.top(1).size(), 1u);
+    EXPECT_EQ(index.top(1)[0].count, 3u);
+    const auto page = index.page("alice", 0, 10);
+    ASSERT_EQ(page.size(), 3u);
+    EXPECT_EQ(page[0].from, "carol@x");
+    EXPECT_EQ(page[2].subject, "s");
+    EXPECT_EQ(page[2].preview, "a");
+    EXPECT_EQ(index.senders("alice")[0].count, 2u);
 }
 
 TEST(Index, LongTextIsCappedOnACharacterBoundary) {

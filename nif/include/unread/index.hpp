@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -30,7 +31,12 @@ class Index {
 
     // Adds a message; false if a message with the same (id, key) is already
     // indexed for the user (writing an identical record to a bag is a no-op).
-    bool insert(std::string_view user, MessageHeader message);
+    bool insert(std::string_view user, const MessageHeader& message);
+    bool insert(std::string_view user, const MessageView& message);
+    // Adds messages of one user under one lock, with one update of the
+    // ranking: a rebuild reads the store grouped by user. Returns how many
+    // were new.
+    std::size_t insert_all(std::string_view user, std::span<const MessageView> messages);
     // Removes one message; false if it was not indexed.
     bool erase(std::string_view user, std::int64_t id, std::uint64_t key);
     // Removes all messages of a user; returns how many there were.

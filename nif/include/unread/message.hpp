@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace unread {
 
@@ -25,6 +26,21 @@ struct MessageHeader {
     std::string subject;
     std::string preview;  // the body, cut to the configured preview length
 };
+
+// The same header with its text still owned by the caller: the index copies
+// only what it keeps (a rebuild reads a million records in a row).
+struct MessageView {
+    std::int64_t id = 0;
+    std::uint64_t key = 0;
+    std::string_view from;
+    MessageType type = MessageType::normal;
+    std::string_view subject;
+    std::string_view preview;
+};
+
+inline MessageView view_of(const MessageHeader& h) noexcept {
+    return {h.id, h.key, h.from, h.type, h.subject, h.preview};
+}
 
 struct UserSummary {
     std::size_t count = 0;
