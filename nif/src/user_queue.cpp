@@ -91,9 +91,12 @@ bool UserQueue::insert(const MessageView& message) {
                   static_cast<std::uint16_t>(preview.size()),
                   message.type};
     if (const std::size_t len = subject.size() + preview.size(); len > 0) {
-        stored.text = std::make_unique<char[]>(len);
-        std::memcpy(stored.text.get(), subject.data(), subject.size());
-        std::memcpy(stored.text.get() + subject.size(), preview.data(), preview.size());
+        // for_overwrite: every byte is written below. An empty view may have
+        // no data at all, so it is never handed to memcpy.
+        stored.text = std::make_unique_for_overwrite<char[]>(len);
+        if (!subject.empty()) std::memcpy(stored.text.get(), subject.data(), subject.size());
+        if (!preview.empty())
+            std::memcpy(stored.text.get() + subject.size(), preview.data(), preview.size());
         heap_ += heap_bytes(len);
     }
     Sender& sender = sender_for(message.from);
