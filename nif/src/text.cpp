@@ -8,6 +8,11 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_chars) noexc
     std::size_t pos = 0;
     for (std::size_t chars = 0; chars < max_chars && pos < text.size(); ++chars) {
         const auto lead = static_cast<unsigned char>(text[pos]);
+        // Most text is ASCII: one byte, one character.
+        if (lead < 0x80) {
+            ++pos;
+            continue;
+        }
         std::size_t len = 1;
         if (lead >= 0xF0 && lead < 0xF8) {
             len = 4;
