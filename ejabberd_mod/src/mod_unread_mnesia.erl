@@ -38,6 +38,16 @@ unsubscribe() ->
 fold(Host, ChunkSize, Fun) ->
     Spec = [{#offline_msg{us = {'_', Host}, _ = '_'}, [], ['$_']}],
     First = fun() -> mnesia:select(offline_msg, Spec, ChunkSize, read) end,
+    case catch fix_table(true) of
+	{'EXIT', Reason} ->
+	    {error, Reason};
+	_ ->
+	    try read_in_turns(First, Fun)
+	    after catch fix_table(false)
+	    end
+    end.
+
+read_in_turns(First, Fun) ->
     Workers = maps:from_list([{Ref, Pid} || _ <- [1, 2],
 					    {Pid, Ref} <- [spawn_monitor(reader(self(), Fun))]]),
     [A, B] = maps:values(Workers),
@@ -45,6 +55,25 @@ fold(Host, ChunkSize, Fun) ->
     B ! {peer, A},
     A ! {read, First},
     wait_readers(Workers, 0).
+
+%% A chunked traversal of a table that changes meanwhile is exact only while
+%% the table is fixed: otherwise dets (or ets) moves records between slots as
+%% the table grows or shrinks, and the traversal misses or repeats them, even
+%% records that did not change (seen: whole users missing after a rebuild
+%% during stores and removes). Fixed, every record present throughout is read
+%% at least once (dets may also hand out the old copy of a record a write
+%% moved: inserting it twice changes nothing); a record added or removed
+%% meanwhile may be read or not, and its table event is replayed after the
+%% rebuild. While the table is fixed by
+%% another process, dets pauses 1 ms after each write, so stores slow down
+%% during a rebuild. The fix is the calling process's, released at its exit
+%% at the latest.
+fix_table(Fix) ->
+    case mnesia:table_info(offline_msg, storage_type) of
+	disc_only_copies -> dets:safe_fixtable(offline_msg, Fix);
+	unknown -> ok;  % no local replica: read from another node
+	_ -> ets:safe_fixtable(offline_msg, Fix)
+    end.
 
 %% Reading overlaps with Fun: two processes take turns reading a chunk, and
 %% each hands the select continuation to the other before it runs Fun on the
