@@ -2,13 +2,16 @@
 """Runs the server-side benchmarks of mod_unread on a real ejabberd node and
 prints a Markdown report for docs/benchmarks.md.
 
-    sudo bench/run.py [--users 100000] [--per-user 10] [--store 20000]
+    sudo bench/run.py [--users 100000] [--per-user 10] [--store 20000] [--rounds 3]
+    sudo bench/run.py --only rebuild     # the rebuild beside the bare select
 
 Needs a build (`cmake --build build`) and an install prefix
-(`cmake --install build --prefix build/prefix`)."""
+(`cmake --install build --prefix build/prefix`; CHATADM_PREFIX selects
+another one, e.g. an older revision's, measured by this revision's bench)."""
 
 import argparse
 import json
+import os
 import platform
 import re
 import subprocess
@@ -43,22 +46,89 @@ def main():
     ap.add_argument("--users", type=int, default=100000)
     ap.add_argument("--per-user", type=int, default=10)
     ap.add_argument("--store", type=int, default=20000)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating rounds of bare select and rebuild")
+    ap.add_argument("--only", choices=["all", "rebuild"], default="all")
     args = ap.parse_args()
 
     bench_ebin = REPO / "build" / "bench" / "ebin"
     with harness.Node(name="unreadbench", c2s_port=17222, api_port=17443,
                       queue_limit=10_000_000, extra_pa=[bench_ebin]) as node:
         r = {}
-        r["count"] = call(node, f'unread_bench:count(<<"{HOST}">>)')
-        r["store"] = call(node, f'unread_bench:store(<<"{HOST}">>, {args.store})')
+        if args.only == "all":
+            r["count"] = call(node, f'unread_bench:count(<<"{HOST}">>)')
+            r["store"] = call(node, f'unread_bench:store(<<"{HOST}">>, {args.store})')
         r["fill"] = call(node, f'unread_bench:fill(<<"{HOST}">>, <<"u">>, {args.users}, {args.per_user})')
-        r["top"] = call(node, f'unread_bench:top(<<"{HOST}">>)')
+        if args.only == "all":
+            r["top"] = call(node, f'unread_bench:top(<<"{HOST}">>)')
         r["memory"] = call(node, f'unread_bench:memory(<<"{HOST}">>)')
-        r["rebuild"] = call(node, f'unread_bench:rebuild(<<"{HOST}">>)')
+        beam = node_pid(node)
+        cpu0, own0 = cpu_times(), process_ticks(beam)
+        r["rebuild"] = call(node, f'unread_bench:rebuild(<<"{HOST}">>, {args.rounds})')
+        r["rebuild_cpu"] = cpu_share(cpu0, cpu_times(), process_ticks(beam) - own0)
         mem = subprocess.run([str(REPO / "build" / "bench" / "index_memory_bench"),
                               str(args.users), str(args.per_user), "64"],
                              capture_output=True, text=True, check=True).stdout
-    print(report(r, mem, args))
+    print(report(r, mem, args) if args.only == "all" else rebuild_report(r, args))
+
+
+def cpu_times():
+    """The machine's CPU time so far, by kind (/proc/stat, all CPUs)."""
+    fields = open("/proc/stat").readline().split()[1:]
+    return [int(x) for x in fields]
+
+
+def node_pid(node):
+    """The PID of the node's VM (its command line names the node)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if node.node.encode() in argv and any(a.endswith(b"beam.smp") for a in argv):
+            return int(pid)
+    raise RuntimeError(f"no VM found for {node.node}")
+
+
+def process_ticks(pid):
+    """User plus system CPU time of a process, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_share(before, after, own):
+    """Shares of the machine's CPU time between two cpu_times(): idle, used
+    by other processes than the node's VM, and stolen by the hypervisor
+    (the last two make wall times drift on a shared machine)."""
+    d = [b - a for a, b in zip(before, after)]
+    total = sum(d[:8]) or 1
+    busy = total - d[3] - d[4] - d[7]
+    return {"idle": d[3] / total, "steal": d[7] / total,
+            "others": max(0, busy - own) / total}
+
+
+def rebuild_rows(r):
+    b, c = r["rebuild"], r["rebuild_cpu"]
+    rounds = ", ".join(f"{s:.2f}/{x:.2f}" for s, x in zip(b["select_rounds_s"],
+                                                           b["rebuild_rounds_s"]))
+    ratios = ", ".join(f"{x:.2f}" for x in b["round_ratios"])
+    return [f"| full rebuild from the store (`unread_resync`, median of {b['rounds']}) | "
+            f"{b['rebuild_s']:.2f} s | bare `mnesia:foldl`: {b['bare_foldl_s']:.2f} s "
+            f"({b['rebuild_vs_foldl']:.2f}×); bare chunked select: {b['bare_select_s']:.2f} s "
+            f"({b['rebuild_vs_select']:.2f}×) |", "",
+            f"Rebuild rounds (bare select / rebuild, s): {rounds}; rebuild ÷ select per "
+            f"round: {ratios}. Of the machine's CPU time during these rounds, other "
+            f"processes than the node took {100 * c['others']:.0f}%, the hypervisor "
+            f"{100 * c['steal']:.0f}%; {100 * c['idle']:.0f}% was idle."]
+
+
+def rebuild_report(r, args):
+    m, f = r["memory"], r["fill"]
+    return "\n".join([
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, module from {harness.prefix()}; "
+        f"{m['messages']:,} stored messages in {m['users']:,} users "
+        f"(setup: {f['users']:,} × {f['per_user']} written in {f['seconds']:.0f} s)", "",
+        "| what | mod_unread | stock way, same run |", "|---|---:|---:|"] + rebuild_rows(r))
 
 
 def report(r, mem, args):
@@ -83,17 +153,14 @@ def report(r, mem, args):
             f"{100 * s['with_module_per_s'] / s['without_module_per_s']:.1f}% |",
             f"| with mod_unread (stored and indexed) | {s['with_module_indexed_per_s']:,.0f} | "
             f"{100 * s['with_module_indexed_per_s'] / s['without_module_per_s']:.1f}% |"]
-    t, m, b, f = r["top"], r["memory"], r["rebuild"], r["fill"]
+    t, m, f = r["top"], r["memory"], r["fill"]
     out += ["", f"### At scale: {m['messages']:,} stored messages in {m['users']:,} users "
             f"(setup: {f['users']:,} × {f['per_user']} written in {f['seconds']:.0f} s)", "",
             "| what | mod_unread | stock way, same run |", "|---|---:|---:|",
             f"| top 10 users by unread | {t['unread_top_us']:.1f} µs (`unread_top`) | "
             f"{t['stock_scan_us'] / 1e6:.2f} s (mnesia fold + sort) |",
-            f"| full rebuild from the store | {b['rebuild_s']:.2f} s | bare `mnesia:foldl`: "
-            f"{b['bare_foldl_s']:.2f} s ({b['rebuild_vs_foldl']:.2f}×); bare chunked select: "
-            f"{b['bare_select_s']:.2f} s ({b['rebuild_vs_select']:.2f}×) |",
             f"| index memory | {m['index_bytes'] / 2**20:.1f} MiB, "
-            f"{m['bytes_per_message']:.1f} B/message | — |", "",
+            f"{m['bytes_per_message']:.1f} B/message | — |"] + rebuild_rows(r) + ["",
             "Index core alone (`build/bench/index_memory_bench "
             f"{args.users} {args.per_user} 64`, allocator-measured):", "", "```", mem.strip(), "```"]
     return "\n".join(out)

@@ -6,7 +6,7 @@
 %%%----------------------------------------------------------------------
 -module(unread_bench).
 
--export([fill/4, count/1, store/2, top/1, memory/1, rebuild/1]).
+-export([fill/4, count/1, store/2, top/1, memory/1, rebuild/2]).
 
 -include("xmpp.hrl").
 -include("mod_offline.hrl").
@@ -161,14 +161,37 @@ memory(Host) ->
     #{messages => Total, users => Users, index_bytes => Bytes,
       bytes_per_message => Bytes / max(1, Total)}.
 
-%% A full rebuild beside bare traversals of the same table, in one run.
-rebuild(Host) ->
+%% A full rebuild (unread_resync) beside bare traversals of the same table,
+%% in one run: mnesia:foldl/3, and the chunked mnesia:select/4 a rebuild reads
+%% with (same match spec and chunk size as mod_unread_mnesia:fold/3 and
+%% mod_unread_server's ?CHUNK), in one process, doing nothing with the
+%% records. The machine's speed drifts, so select and rebuild alternate,
+%% Rounds times each; medians and each round's ratio are reported.
+rebuild(Host, Rounds) ->
     {FoldUs, Records} =
 	timer:tc(fun() ->
 			 mnesia:async_dirty(fun() -> mnesia:foldl(fun(_, A) -> A + 1 end, 0, offline_msg) end)
 		 end),
-    {SelectUs, {ok, _}} = timer:tc(fun() -> mod_unread_mnesia:fold(Host, 1000, fun(_) -> ok end) end),
-    {RebuildUs, {ok, []}} = timer:tc(fun() -> mod_unread_server:resync(Host) end),
-    #{records => Records, bare_foldl_s => FoldUs / 1.0e6, bare_select_s => SelectUs / 1.0e6,
-      rebuild_s => RebuildUs / 1.0e6,
-      rebuild_vs_foldl => RebuildUs / FoldUs, rebuild_vs_select => RebuildUs / SelectUs}.
+    Pairs = [begin
+		 {SelectUs, Selected} = timer:tc(fun() -> bare_select(Host, 1000) end),
+		 {RebuildUs, {ok, []}} = timer:tc(fun() -> mod_unread_server:resync(Host) end),
+		 {SelectUs / 1.0e6, RebuildUs / 1.0e6, Selected}
+	     end || _ <- lists:seq(1, Rounds)],
+    Select = median([S || {S, _, _} <- Pairs]),
+    Rebuild = median([R || {_, R, _} <- Pairs]),
+    [{_, _, Selected} | _] = Pairs,
+    #{records => Records, selected => Selected, rounds => Rounds,
+      bare_foldl_s => FoldUs / 1.0e6, bare_select_s => Select, rebuild_s => Rebuild,
+      rebuild_vs_foldl => Rebuild / (FoldUs / 1.0e6), rebuild_vs_select => Rebuild / Select,
+      select_rounds_s => [S || {S, _, _} <- Pairs],
+      rebuild_rounds_s => [R || {_, R, _} <- Pairs],
+      round_ratios => [R / S || {S, R, _} <- Pairs]}.
+
+bare_select(Host, Chunk) ->
+    Spec = [{#offline_msg{us = {'_', Host}, _ = '_'}, [], ['$_']}],
+    mnesia:activity(
+      async_dirty,
+      fun() -> count_chunks(mnesia:select(offline_msg, Spec, Chunk, read), 0) end).
+
+count_chunks('$end_of_table', N) -> N;
+count_chunks({Records, Cont}, N) -> count_chunks(mnesia:select(Cont), N + length(Records)).
