@@ -35,6 +35,7 @@ bool Index::insert(std::string_view user, const MessageView& message) {
 std::size_t Index::insert_all(std::string_view user, std::span<const MessageView> messages) {
     if (messages.empty()) return 0;
     return shard_for(user).update(user, [&](UserQueue& queue) {
+        queue.reserve_more(messages.size());
         std::size_t added = 0;
         for (const MessageView& m : messages) added += queue.insert(m) ? 1 : 0;
         return added;

@@ -110,6 +110,10 @@ bool UserQueue::insert(const MessageView& message) {
     return true;
 }
 
+void UserQueue::reserve_more(std::size_t more) {
+    if (messages_.capacity() - messages_.size() < more) messages_.reserve(messages_.size() + more);
+}
+
 bool UserQueue::erase(std::int64_t id, std::uint64_t key) {
     const auto it = find(id, key);
     if (it == messages_.end()) return false;

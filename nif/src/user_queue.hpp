@@ -31,6 +31,8 @@ class UserQueue {
 
     // Both return false when nothing changed.
     bool insert(const MessageView& message);
+    // Room for `more` messages beyond the current ones, in one allocation.
+    void reserve_more(std::size_t more);
     bool erase(std::int64_t id, std::uint64_t key);
 
     std::size_t size() const noexcept { return messages_.size(); }
