@@ -173,16 +173,15 @@ backend(Host) ->
 
 %% mod_unread_<DbType>, if such a module exists.
 -spec backend_for(atom()) -> {ok, module()} | {error, refusal()}.
-backend_for(DbType) ->
-    try gen_mod:db_mod(DbType, ?MODULE) of
-	Mod ->
-	    case code:ensure_loaded(Mod) of
-		{module, Mod} -> {ok, Mod};
-		{error, _} -> {error, {no_backend, DbType}}
-	    end
-    catch
-	%% No atom, so certainly no module of that name.
-	error:badarg -> {error, {no_backend, DbType}}
+backend_for(DbType) when is_atom(DbType) ->
+    %% Named as gen_mod:db_mod/2 would name it, but made here: db_mod/2 uses
+    %% list_to_existing_atom/1, and at boot, before the backend module is
+    %% loaded, its name is not an atom yet. db_type values come from the
+    %% configuration's small set, so making the atom is safe.
+    Mod = list_to_atom("mod_unread_" ++ atom_to_list(DbType)),
+    case code:ensure_loaded(Mod) of
+	{module, Mod} -> {ok, Mod};
+	{error, _} -> {error, {no_backend, DbType}}
     end.
 
 check_store(Host) ->
