@@ -47,6 +47,12 @@ pgrep -x libvirtd >/dev/null || libvirtd -d
 for _ in $(seq 20); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done
 virsh -c qemu:///system version >/dev/null 2>&1 || fail "libvirtd does not answer on qemu:///system"
 
+# The nspawn e2e (tests/e2e) puts the same 192.168.56.0/24 on its own bridge:
+# two routes to one subnet would send the VMs' traffic to the wrong hosts.
+if ip link show br-chatadm >/dev/null 2>&1; then
+    fail "bridge br-chatadm (the nspawn e2e) holds 192.168.56.0/24: run this when the e2e is not running"
+fi
+
 DRIVER=${CHATADM_VM_DRIVER:-}
 if [ -z "$DRIVER" ]; then
     if [ ! -c /dev/kvm ] || [ -d /sys/module/kvm_pvm ]; then DRIVER=qemu; else DRIVER=kvm; fi
