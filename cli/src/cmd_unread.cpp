@@ -203,31 +203,16 @@ TopArgs parse_top_args(const std::vector<std::string>& args) {
 }
 
 void run_top(const TopArgs& a, Session& s) {
-    std::vector<std::string> hosts;
-    if (a.host) {
-        hosts.push_back(*a.host);
-    } else {
-        hosts = s.vhosts();
-    }
-    json merged = json::array();
-    for (const auto& host : hosts) {
-        const json result = call_unread(s, "unread_top", {{"host", host}, {"limit", a.limit}},
-                                        "finding the users with most unread messages",
-                                        "no such host: " + escape_line(host));
-        for (const auto& e : result_object_list(result, "unread_top")) merged.push_back(e);
-    }
-    if (hosts.size() > 1) {
-        // Each host's list is already sorted; merging needs one more sort.
-        std::stable_sort(merged.begin(), merged.end(), [](const json& x, const json& y) {
-            return field_integer(x, "count") > field_integer(y, "count");
-        });
-        if (merged.size() > static_cast<size_t>(a.limit)) {
-            merged.erase(merged.begin() + a.limit, merged.end());
-        }
-    }
-    if (s.json()) return print(s, json_text(merged));
-    if (merged.empty()) return s.note("no user has unread messages");
-    print(s, format_counts(merged, "user"));
+    // No host: the server merges the rankings of every host it indexes, so
+    // a virtual host without mod_unread cannot fail the whole command.
+    const std::string host = a.host.value_or("");
+    const json result = call_unread(s, "unread_top", {{"host", host}, {"limit", a.limit}},
+                                    "finding the users with most unread messages",
+                                    "no such host: " + escape_line(host));
+    const json users = result_object_list(result, "unread_top");
+    if (s.json()) return print(s, json_text(users));
+    if (users.empty()) return s.note("no user has unread messages");
+    print(s, format_counts(users, "user"));
 }
 
 }  // namespace chatadm

@@ -6,6 +6,12 @@
 %%% in-memory index of it per virtual host (see mod_unread_server) and
 %%% exposes it as ejabberd commands (see mod_unread_commands), so every
 %%% answer is available from ejabberdctl and from mod_http_api.
+%%%
+%%% How the index learns what the store holds depends on mod_offline's
+%%% db_type, so that part is a behaviour declared here and implemented once
+%%% per db_type by mod_unread_<db_type>, the way mod_offline_mnesia and
+%%% mod_offline_sql implement mod_offline. A db_type without such a module
+%%% is refused, as is a store the index cannot follow exactly.
 %%%----------------------------------------------------------------------
 -module(mod_unread).
 
@@ -13,18 +19,60 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1,
 	 mod_options/1, mod_doc/0]).
--export([default_host/0, loaded_hosts/0]).
+-export([default_host/0, loaded_hosts/0, refused_hosts/0, refusal/1,
+	 refusal_state/1, backend/1, backend_for/1]).
 
 -include("logger.hrl").
 -include("translate.hrl").
+-include("xmpp.hrl").
+-include("mod_offline.hrl").
 
+%% A change of the store, as the index applies it.
+-type op() :: {insert, #offline_msg{}} | {delete_object, #offline_msg{}} |
+	      {delete_user, binary()} | clear.
+-type refusal() :: {no_backend, atom()} | use_mam_for_storage.
+-export_type([op/0, refusal/0]).
+
+%%%===================================================================
+%%% Backend behaviour
+%%%===================================================================
+%% Makes the calling process (the host's mod_unread_server) receive a
+%% message for every change of Host's store from now on, whatever code path
+%% made the change: hooks miss most deletions (XEP-0013, delete_old_messages,
+%% delete_expired_messages, WebAdmin).
+-callback subscribe(Host :: binary()) -> ok | {error, term()}.
+
+%% Undoes subscribe/1 for the calling process.
+-callback unsubscribe(Host :: binary()) -> ok.
+
+%% What a message received by the subscribed process means for the index
+%% of Host: an op(), ignore for the backend's messages that change nothing
+%% there (another host's records, another table), unknown for messages that
+%% are not the backend's at all.
+-callback classify(Msg :: term(), Host :: binary()) -> op() | ignore | unknown.
+
+%% Calls Fun on every stored record of Host, at most ChunkSize records at a
+%% time; returns how many records there were. Runs in a worker process
+%% while the subscribed process keeps receiving changes.
+-callback fold(Host :: binary(), ChunkSize :: pos_integer(),
+	       Fun :: fun(([#offline_msg{}]) -> any())) ->
+    {ok, non_neg_integer()} | {error, term()}.
+
+%% Every stored record of one user.
+-callback read_user(LUser :: binary(), LServer :: binary()) -> [#offline_msg{}].
+
+%%%===================================================================
+%%% gen_mod callbacks
+%%%===================================================================
+%% A store the index cannot follow is refused without failing the start:
+%% at boot a module start error halts the whole node, and the refusal stays
+%% visible in unread_stats (and so in `chatadm status`).
 start(Host, Opts) ->
-    case gen_mod:get_module_opt(Host, mod_offline, db_type) of
-	mnesia ->
+    case check_store(Host) of
+	{ok, _Backend} ->
 	    case gen_mod:start_child(mod_unread_server, Host, Opts) of
 		{ok, _} ->
-		    ejabberd_commands:register_commands(
-		      ?MODULE, mod_unread_commands:get_commands_spec()),
+		    register_commands(),
 		    %% Once started, not before: a command served while this
 		    %% host was starting may have cached a default from the
 		    %% hosts loaded before it.
@@ -32,14 +80,21 @@ start(Host, Opts) ->
 		{error, _} = Err ->
 		    Err
 	    end;
-	Other ->
-	    ?ERROR_MSG("mod_unread for ~ts needs mod_offline with db_type: "
-		       "mnesia (found ~p)", [Host, Other]),
-	    {error, {unsupported_db_type, Other}}
+	{refused, Why} ->
+	    ?ERROR_MSG("mod_unread will not index virtual host ~ts: ~ts",
+		       [Host, refusal_advice(Why)]),
+	    persistent_term:put({?MODULE, refused, Host}, Why),
+	    register_commands(),
+	    forget_default_host()
     end.
+
+register_commands() ->
+    ejabberd_commands:register_commands(
+      ?MODULE, mod_unread_commands:get_commands_spec()).
 
 stop(Host) ->
     forget_default_host(),
+    _ = persistent_term:erase({?MODULE, refused, Host}),
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
 	false ->
 	    ejabberd_commands:unregister_commands(
@@ -47,12 +102,18 @@ stop(Host) ->
 	true ->
 	    ok
     end,
+    %% A refused host has no server: stopping it is then a no-op.
     gen_mod:stop_child(mod_unread_server, Host).
 
 reload(Host, NewOpts, _OldOpts) ->
     forget_default_host(),
-    mod_unread_server:set_preview_length(
-      Host, gen_mod:get_opt(preview_length, NewOpts)).
+    case refusal(Host) of
+	undefined ->
+	    mod_unread_server:set_preview_length(
+	      Host, gen_mod:get_opt(preview_length, NewOpts));
+	_ ->
+	    ok
+    end.
 
 depends(_Host, _Opts) ->
     [{mod_offline, hard}].
@@ -77,10 +138,12 @@ mod_doc() ->
 	      "stays exact on every path that changes it, including those "
 	      "that run no hook (XEP-0013 purge, 'delete_old_messages', "
 	      "'delete_expired_messages', WebAdmin). It needs 'mod_offline' "
-	      "with 'db_type: mnesia'."), "",
+	      "with 'db_type: mnesia' and 'use_mam_for_storage: false'; on a "
+	      "host where that is not so it logs an error, indexes nothing, "
+	      "and 'unread_stats' shows the reason."), "",
 	   ?T("Commands: 'unread_count', 'unread_list', 'unread_senders', "
-	      "'unread_top', 'unread_stats', 'unread_resync', "
-	      "'unread_resync_user'.")],
+	      "'unread_top', 'unread_stats', 'unread_cluster', "
+	      "'unread_resync', 'unread_resync_user'.")],
       opts =>
 	  [{preview_length,
 	    #{value => ?T("Number"),
@@ -100,10 +163,82 @@ mod_doc() ->
 	   "  mod_unread:",
 	   "    preview_length: 80"]}.
 
-%% Hosts of this node where mod_unread runs, in configuration order.
+%%%===================================================================
+%%% Backend and store checks
+%%%===================================================================
+%% The backend module that follows Host's mod_offline store.
+-spec backend(binary()) -> {ok, module()} | {error, refusal()}.
+backend(Host) ->
+    backend_for(gen_mod:get_module_opt(Host, mod_offline, db_type)).
+
+%% mod_unread_<DbType>, if such a module exists.
+-spec backend_for(atom()) -> {ok, module()} | {error, refusal()}.
+backend_for(DbType) when is_atom(DbType) ->
+    %% Named as gen_mod:db_mod/2 would name it, but made here: db_mod/2 uses
+    %% list_to_existing_atom/1, and at boot, before the backend module is
+    %% loaded, its name is not an atom yet. db_type values come from the
+    %% configuration's small set, so making the atom is safe.
+    Mod = list_to_atom("mod_unread_" ++ atom_to_list(DbType)),
+    case code:ensure_loaded(Mod) of
+	{module, Mod} -> {ok, Mod};
+	{error, _} -> {error, {no_backend, DbType}}
+    end.
+
+check_store(Host) ->
+    case backend(Host) of
+	{error, Why} ->
+	    {refused, Why};
+	{ok, Backend} ->
+	    case gen_mod:get_module_opt(Host, mod_offline, use_mam_for_storage) of
+		%% mod_offline then stores only the first message of a burst
+		%% and counts the rest in its cache: the store undercounts.
+		true -> {refused, use_mam_for_storage};
+		false -> {ok, Backend}
+	    end
+    end.
+
+%% Why mod_unread does not index Host although it is configured there, or
+%% undefined.
+-spec refusal(binary()) -> refusal() | undefined.
+refusal(Host) ->
+    persistent_term:get({?MODULE, refused, Host}, undefined).
+
+%% Hosts of this node where mod_unread is configured but indexes nothing,
+%% with the reason as unread_stats shows it.
+-spec refused_hosts() -> [{binary(), binary()}].
+refused_hosts() ->
+    [{H, refusal_state(Why)}
+     || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE),
+	Why <- [refusal(H)], Why /= undefined].
+
+%% A refusal as unread_stats shows it in the state column.
+-spec refusal_state(refusal()) -> binary().
+refusal_state({no_backend, DbType}) ->
+    iolist_to_binary(io_lib:format("refused: no mod_unread backend for "
+				   "mod_offline db_type ~ts", [DbType]));
+refusal_state(use_mam_for_storage) ->
+    <<"refused: mod_offline use_mam_for_storage is true">>.
+
+refusal_advice({no_backend, DbType}) ->
+    io_lib:format("there is no backend for mod_offline's db_type: ~ts "
+		  "(no module mod_unread_~ts); use db_type: mnesia for "
+		  "mod_offline, or remove mod_unread from this host",
+		  [DbType, DbType]);
+refusal_advice(use_mam_for_storage) ->
+    "mod_offline has use_mam_for_storage: true, with which it stores only "
+    "the first message of a burst in its table and the index would "
+    "undercount; set use_mam_for_storage: false in mod_offline's options, "
+    "or remove mod_unread from this host".
+
+%%%===================================================================
+%%% Default host
+%%%===================================================================
+%% Hosts of this node where mod_unread indexes the store, in configuration
+%% order.
 -spec loaded_hosts() -> [binary()].
 loaded_hosts() ->
-    [H || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE)].
+    [H || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE),
+	  refusal(H) == undefined].
 
 %% Asked on every command with a bare user name, so it is kept in a
 %% persistent_term, forgotten whenever the module starts, stops or reloads.

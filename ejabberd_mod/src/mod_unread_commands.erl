@@ -11,7 +11,8 @@
 
 -export([get_commands_spec/0]).
 -export([unread_count/1, unread_list/4, unread_senders/1, unread_top/2,
-	 unread_stats/0, unread_resync/0, unread_resync_user/1]).
+	 unread_stats/0, unread_cluster/0, unread_resync/0,
+	 unread_resync_user/1]).
 %% Called on the other nodes of the cluster by unread_stats.
 -export([local_stats/0]).
 
@@ -39,13 +40,16 @@ get_commands_spec() ->
 	desc = "Unread messages of a user, newest first",
 	longdesc = "Pages with limit (at most 1000) and offset; 'from' "
 		   "keeps only messages of that sender's bare JID "
-		   "(\"\" for all). Timestamps are UTC, ISO 8601.",
+		   "(\"\" for all; a name without a domain is on the "
+		   "module's default host, like the user). Timestamps are "
+		   "UTC, ISO 8601.",
 	module = ?MODULE, function = unread_list,
 	args = [{user, binary}, {limit, integer}, {offset, integer},
 		{from, binary}],
 	args_desc = ["User JID, or user name on the default host",
 		     "Maximum number of messages", "Messages to skip",
-		     "Sender bare JID, or empty for all senders"],
+		     "Sender JID, or user name on the default host, or "
+		     "empty for all senders"],
 	args_example = [<<"alice@example.com">>, 20, 0, <<"">>],
 	result = {messages,
 		  {list, {message, {tuple, [{id, integer},
@@ -71,9 +75,12 @@ get_commands_spec() ->
      #ejabberd_commands{
 	name = unread_top, tags = [offline],
 	desc = "Users of a host with the most unread messages",
+	longdesc = "Host \"\" means every host this node indexes, "
+		   "merged by count.",
 	module = ?MODULE, function = unread_top,
 	args = [{host, binary}, {limit, integer}],
-	args_desc = ["Virtual host", "Maximum number of users (at most 1000)"],
+	args_desc = ["Virtual host, or empty for every indexed host",
+		     "Maximum number of users (at most 1000)"],
 	args_example = [<<"example.com">>, 10],
 	result = {users, {list, {user, {tuple, [{user, string},
 						 {count, integer}]}}}},
@@ -81,7 +88,9 @@ get_commands_spec() ->
      #ejabberd_commands{
 	name = unread_stats, tags = [offline],
 	desc = "State of the unread index on every node of the cluster",
-	longdesc = "Per node and host: state (ready or rebuilding; for a node "
+	longdesc = "Per node and host: state (ready or rebuilding; "
+		   "'refused: <reason>' for a host where the module is "
+		   "configured but cannot index the store; for a node "
 		   "without an index: not loaded or unreachable), unread "
 		   "messages, users with unread messages, index memory in "
 		   "bytes, time of the last (re)build and how long it took. "
@@ -100,6 +109,19 @@ get_commands_spec() ->
 			   180000, "2023-11-14T22:13:20Z", 85},
 			  {"ejabberd@node2", "example.com", "ready", 1200, 300,
 			   180000, "2023-11-14T22:13:21Z", 91}]},
+     #ejabberd_commands{
+	name = unread_cluster, tags = [offline, cluster],
+	desc = "Nodes of the cluster as this node sees them",
+	longdesc = "Every node of this node's mnesia cluster, with its "
+		   "state: self (the answering node), running, or down "
+		   "(a member that is not running now).",
+	module = ?MODULE, function = unread_cluster,
+	args = [],
+	result = {nodes, {list, {node, {tuple, [{node, string},
+						 {state, string}]}}}},
+	result_example = [{"ejabberd@node1", "self"},
+			  {"ejabberd@node2", "running"},
+			  {"ejabberd@node3", "down"}]},
      #ejabberd_commands{
 	name = unread_resync, tags = [offline],
 	desc = "Re-read the whole offline store into the index",
@@ -146,6 +168,9 @@ unread_top(Host, Limit) ->
 unread_stats() ->
     run(fun stats/0).
 
+unread_cluster() ->
+    run(fun cluster/0).
+
 unread_resync() ->
     run(fun resync/0).
 
@@ -169,9 +194,9 @@ count(User) ->
 list(User, Limit, Offset, From) ->
     check_range(limit, Limit, 0, ?MAX_LIST),
     check_range(offset, Offset, 0, 1 bsl 32),
-    Sender = case From of
-		 <<>> -> <<>>;
-		 _ -> jid:encode(jid:remove_resource(parse_jid(From)))
+    Sender = case mod_unread_jid:sender(From, mod_unread:default_host()) of
+		 no_default_host -> no_default_host();
+		 S -> S
 	     end,
     with_ready_user(
       User,
@@ -186,15 +211,30 @@ list(User, Limit, Offset, From) ->
 senders(User) ->
     with_ready_user(User, fun({LUser, _}, Index) -> unread_nif:senders(Index, LUser) end).
 
+top(<<>>, Limit) ->
+    check_range(limit, Limit, 0, ?MAX_LIST),
+    case mod_unread:loaded_hosts() of
+	[] -> no_default_host();
+	Hosts -> merge_top([host_top(H, Limit) || H <- Hosts], Limit)
+    end;
 top(Host, Limit) ->
     check_range(limit, Limit, 0, ?MAX_LIST),
-    LHost = check_host(Host),
+    host_top(check_host(Host), Limit).
+
+host_top(LHost, Limit) ->
     case mod_unread_server:lookup(LHost) of
 	{ok, Index} ->
 	    [{<<U/binary, $@, LHost/binary>>, N} || {U, N} <- unread_nif:top(Index, Limit)];
 	Other ->
 	    unavailable(LHost, Other)
     end.
+
+%% Each host's list is its own top Limit, so the merged top Limit is among
+%% them. Same order as the index's: count descending, then name.
+merge_top(Lists, Limit) ->
+    Sorted = lists:sort(fun({U1, N1}, {U2, N2}) -> {-N1, U1} =< {-N2, U2} end,
+			lists:append(Lists)),
+    lists:sublist(Sorted, Limit).
 
 stats() ->
     lists:flatmap(fun node_stats/1, lists:usort([node() | ejabberd_cluster:get_nodes()])).
@@ -214,17 +254,33 @@ absent(Node, State) ->
     {atom_to_binary(Node), <<>>, State, 0, 0, 0, "", 0}.
 
 local_stats() ->
+    Node = atom_to_binary(node()),
     lists:map(
       fun(Host) ->
 	      #{state := St, total := Total, users := Users, memory := Mem,
 		last_rebuild := Last, rebuild_ms := Ms} = mod_unread_server:info(Host),
-	      {atom_to_binary(node()), Host, atom_to_list(St), Total, Users, Mem,
+	      {Node, Host, atom_to_list(St), Total, Users, Mem,
 	       case Last of
 		   undefined -> "";
 		   _ -> calendar:system_time_to_rfc3339(Last, [{offset, "Z"}])
 	       end,
 	       case Ms of undefined -> 0; _ -> Ms end}
-      end, mod_unread:loaded_hosts()).
+      end, mod_unread:loaded_hosts()) ++
+	[{Node, Host, State, 0, 0, 0, "", 0}
+	 || {Host, State} <- mod_unread:refused_hosts()].
+
+%% Rows sorted by node name; every running db node is a known one too, but
+%% both lists are read, so a node is never missing whatever their order.
+cluster() ->
+    Running = mnesia:system_info(running_db_nodes),
+    Known = lists:usort(mnesia:system_info(db_nodes) ++ Running),
+    [{atom_to_binary(N),
+      if N == node() -> "self";
+	 true -> case lists:member(N, Running) of
+		     true -> "running";
+		     false -> "down"
+		 end
+      end} || N <- Known].
 
 resync() ->
     lists:flatmap(
@@ -278,54 +334,16 @@ with_user(User, Fun) ->
 	    end
     end.
 
-%% "alice@example.com", "alice@example.com/res" or "alice" (default host).
-%% Names that stringprep would leave as they are skip it: this is the
-%% common case, and stringprep is most of the cost of a count.
+%% See mod_unread_jid for the forms a name can take.
 resolve_user(User) ->
-    case binary:split(User, <<"@">>) of
-	[Name] ->
-	    case mod_unread:default_host() of
-		undefined -> not_exists("mod_unread runs on no host here", []);
-		Host -> {prep_user(Name, User), Host}
-	    end;
-	[Name, Host] ->
-	    case is_plain(Name) andalso mod_unread_server:is_indexed_host(Host) of
-		true ->
-		    {Name, Host};
-		false ->
-		    case parse_jid(User) of
-			#jid{luser = <<>>} -> bad_param("Not a user JID: '~ts'", [User]);
-			#jid{luser = LUser, lserver = LServer} -> {LUser, LServer}
-		    end
-	    end
+    case mod_unread_jid:user(User, mod_unread:default_host(),
+			     fun mod_unread_server:is_indexed_host/1) of
+	no_default_host -> no_default_host();
+	US -> US
     end.
 
-prep_user(Name, User) ->
-    case is_plain(Name) of
-	true -> Name;
-	false ->
-	    case jid:nodeprep(Name) of
-		Prepped when Prepped == error; Prepped == <<>> ->
-		    bad_param("Malformed user name: '~ts'", [User]);
-		Prepped -> Prepped
-	    end
-    end.
-
-%% Lower-case ASCII letters, digits, '.', '_' and '-': nodeprep's identity.
-is_plain(<<>>) -> false;
-is_plain(Name) -> is_plain_chars(Name).
-
-is_plain_chars(<<>>) -> true;
-is_plain_chars(<<C, Rest/binary>>)
-  when (C >= $a andalso C =< $z) orelse (C >= $0 andalso C =< $9) orelse
-       C == $. orelse C == $_ orelse C == $- ->
-    is_plain_chars(Rest);
-is_plain_chars(_) -> false.
-
-parse_jid(S) ->
-    try jid:decode(S)
-    catch _:{bad_jid, _} -> bad_param("Malformed JID: '~ts'", [S])
-    end.
+no_default_host() ->
+    not_exists("mod_unread runs on no host here", []).
 
 check_host(Host) ->
     case jid:nameprep(Host) of
@@ -343,8 +361,14 @@ check_range(Name, N, Min, Max) ->
     bad_param("~ts must be between ~B and ~B, got ~p", [Name, Min, Max, N]).
 
 unavailable(Host, disabled) ->
-    not_exists("mod_unread is not enabled for host ~ts; add it under "
-	       "'modules:' in ejabberd.yml", [Host]);
+    case mod_unread:refusal(Host) of
+	undefined ->
+	    not_exists("mod_unread is not enabled for host ~ts; add it under "
+		       "'modules:' in ejabberd.yml", [Host]);
+	Why ->
+	    not_exists("mod_unread does not index host ~ts (~ts); see the "
+		       "error in ejabberd.log", [Host, mod_unread:refusal_state(Why)])
+    end;
 unavailable(Host, rebuilding) ->
     throw_result({error, rebuilding, 1,
 		  io_lib:format("The unread index of ~ts is being rebuilt "
@@ -367,7 +391,8 @@ throw_result(Result) ->
 bodies(_LUser, _Host, []) ->
     #{};
 bodies(LUser, Host, Wanted) ->
-    Records = mod_unread_mnesia:read_user(LUser, Host),
+    {ok, Backend} = mod_unread:backend(Host),
+    Records = Backend:read_user(LUser, Host),
     maps:from_list([{{Id, Key}, Body} || {Id, Key, Body} <- unread_nif:bodies(Records, Wanted)]).
 
 iso8601(Usec) ->

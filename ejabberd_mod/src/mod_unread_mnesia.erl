@@ -1,40 +1,35 @@
 %%%----------------------------------------------------------------------
 %%% File    : mod_unread_mnesia.erl
-%%% Purpose : How mod_unread learns what mod_offline's mnesia store holds.
+%%% Purpose : mod_unread's backend for mod_offline with db_type: mnesia.
 %%%
 %%% Hooks miss most deletions (XEP-0013 purge, delete_old_messages,
 %%% delete_expired_messages, WebAdmin), so the index follows the table
 %%% itself: mnesia reports every write and delete of the local replica,
-%%% whatever code path made it. A SQL store would implement the same four
-%%% functions another way.
+%%% whatever code path made it, and a node holding a replica also hears of
+%%% the other nodes' changes.
 %%%----------------------------------------------------------------------
 -module(mod_unread_mnesia).
 
--export([subscribe/0, unsubscribe/0, fold/3, read_user/2, classify/2]).
+-behaviour(mod_unread).
+
+-export([subscribe/1, unsubscribe/1, fold/3, read_user/2, classify/2]).
 
 -include("xmpp.hrl").
 -include("mod_offline.hrl").
 
--type op() :: {insert, #offline_msg{}} | {delete_object, #offline_msg{}} |
-	      {delete_user, binary()} | clear | ignore.
--export_type([op/0]).
-
--spec subscribe() -> ok | {error, term()}.
-subscribe() ->
+%% One subscription per process covers every host: classify/2 sorts the
+%% events by host.
+subscribe(_Host) ->
     case mnesia:subscribe({table, offline_msg, simple}) of
 	{ok, _Node} -> ok;
 	{error, _} = Err -> Err
     end.
 
--spec unsubscribe() -> ok.
-unsubscribe() ->
+unsubscribe(_Host) ->
     _ = mnesia:unsubscribe({table, offline_msg, simple}),
     ok.
 
-%% Calls Fun(Records) on the records of Host, ChunkSize at a time; dets does
-%% the host filtering while it reads.
--spec fold(binary(), pos_integer(), fun(([#offline_msg{}]) -> any())) ->
-		  {ok, non_neg_integer()} | {error, term()}.
+%% dets does the host filtering while it reads.
 fold(Host, ChunkSize, Fun) ->
     Spec = [{#offline_msg{us = {'_', Host}, _ = '_'}, [], ['$_']}],
     First = fun() -> mnesia:select(offline_msg, Spec, ChunkSize, read) end,
@@ -131,20 +126,22 @@ wait_readers(Workers, N) ->
 	    {error, Reason}
     end.
 
--spec read_user(binary(), binary()) -> [#offline_msg{}].
 read_user(LUser, LServer) ->
     mnesia:dirty_read(offline_msg, {LUser, LServer}).
 
-%% What a table event means for the index of Host.
--spec classify(term(), binary()) -> op().
-classify({write, #offline_msg{us = {_, Host}} = R, _Tid}, Host) ->
+classify({mnesia_table_event, Event}, Host) ->
+    classify_event(Event, Host);
+classify(_Msg, _Host) ->
+    unknown.
+
+classify_event({write, #offline_msg{us = {_, Host}} = R, _Tid}, Host) ->
     {insert, R};
-classify({delete_object, #offline_msg{us = {_, Host}} = R, _Tid}, Host) ->
+classify_event({delete_object, #offline_msg{us = {_, Host}} = R, _Tid}, Host) ->
     {delete_object, R};
-classify({delete, {offline_msg, {LUser, Host}}, _Tid}, Host) ->
+classify_event({delete, {offline_msg, {LUser, Host}}, _Tid}, Host) ->
     {delete_user, LUser};
 %% clear_table/1 is reported as a delete of the table's schema entry.
-classify({delete, {schema, offline_msg}, _Tid}, _Host) ->
+classify_event({delete, {schema, offline_msg}, _Tid}, _Host) ->
     clear;
-classify(_Event, _Host) ->
+classify_event(_Event, _Host) ->
     ignore.

@@ -30,10 +30,11 @@
 -record(rebuild, {worker :: pid(),
 		  kind :: start | resync,
 		  started :: integer(),
-		  events = [] :: [mod_unread_mnesia:op()],
+		  events = [] :: [mod_unread:op()],
 		  waiters = [] :: [gen_server:from()]}).
 
 -record(state, {host :: binary(),
+		backend :: module(),
 		index :: unread_nif:index(),
 		ready = false :: boolean(),
 		preview :: non_neg_integer(),
@@ -96,16 +97,18 @@ proc(Host) ->
 %%%===================================================================
 init([Host, Opts]) ->
     process_flag(trap_exit, true),
-    case mod_unread_mnesia:subscribe() of
+    %% mod_unread:start/2 checked that there is one.
+    {ok, Backend} = mod_unread:backend(Host),
+    case Backend:subscribe(Host) of
 	ok ->
-	    State = #state{host = Host, index = unread_nif:new(),
+	    State = #state{host = Host, backend = Backend, index = unread_nif:new(),
 			   preview = gen_mod:get_opt(preview_length, Opts)},
 	    publish(State),
 	    {ok, start_rebuild(start, State)};
 	{error, Reason} ->
-	    ?ERROR_MSG("mod_unread for ~ts cannot follow mod_offline's table "
-		       "offline_msg: ~p. Is mod_offline running with "
-		       "db_type: mnesia on this node?", [Host, Reason]),
+	    ?ERROR_MSG("mod_unread for ~ts cannot follow mod_offline's store "
+		       "(~ts): ~p. Is mod_offline running on this node?",
+		       [Host, Backend, Reason]),
 	    {stop, {cannot_subscribe, Reason}}
     end.
 
@@ -117,8 +120,9 @@ handle_call(resync, From, #state{rebuild = undefined} = State) ->
 handle_call(resync, From, State) ->
     {noreply, add_waiter(From, State)};
 handle_call({resync_user, LUser}, _From,
-	    #state{host = Host, index = Index, preview = Preview} = State) ->
-    Records = mod_unread_mnesia:read_user(LUser, Host),
+	    #state{host = Host, backend = Backend, index = Index,
+		   preview = Preview} = State) ->
+    Records = Backend:read_user(LUser, Host),
     Diff = unread_nif:replace_user(Index, Host, LUser, Records, Preview),
     {reply, Diff, State};
 handle_call(info, _From, #state{index = Index} = State) ->
@@ -146,11 +150,6 @@ handle_cast(Msg, State) ->
     ?WARNING_MSG("Unexpected cast: ~p", [Msg]),
     {noreply, State}.
 
-handle_info({mnesia_table_event, Event}, #state{host = Host} = State) ->
-    case mod_unread_mnesia:classify(Event, Host) of
-	ignore -> {noreply, State};
-	Op -> {noreply, apply_op(Op, State)}
-    end;
 handle_info({rebuilt, Worker, NewIndex, Count},
 	    #state{rebuild = #rebuild{worker = Worker} = R} = State) ->
     {noreply, finish_rebuild(NewIndex, Count, R, State)};
@@ -168,12 +167,20 @@ handle_info({'EXIT', _Pid, normal}, State) ->
     {noreply, State};
 handle_info({'EXIT', _Pid, Reason}, State) ->
     {stop, Reason, State};
-handle_info(Info, State) ->
-    ?DEBUG("Unexpected info: ~p", [Info]),
-    {noreply, State}.
+%% Anything else is a change of the store, or not the backend's at all.
+handle_info(Info, #state{host = Host, backend = Backend} = State) ->
+    case Backend:classify(Info, Host) of
+	ignore ->
+	    {noreply, State};
+	unknown ->
+	    ?DEBUG("Unexpected info: ~p", [Info]),
+	    {noreply, State};
+	Op ->
+	    {noreply, apply_op(Op, State)}
+    end.
 
-terminate(_Reason, #state{host = Host, rebuild = R}) ->
-    mod_unread_mnesia:unsubscribe(),
+terminate(_Reason, #state{host = Host, backend = Backend, rebuild = R}) ->
+    Backend:unsubscribe(Host),
     case R of
 	#rebuild{worker = W} -> exit(W, kill);
 	undefined -> ok
@@ -203,13 +210,13 @@ apply_op({delete_object, Rec}, Index, _) -> unread_nif:delete_object(Index, Rec)
 apply_op({delete_user, LUser}, Index, _) -> unread_nif:delete_user(Index, LUser);
 apply_op(clear, Index, _) -> unread_nif:clear(Index).
 
-start_rebuild(Kind, #state{host = Host, preview = Preview} = State) ->
+start_rebuild(Kind, #state{host = Host, backend = Backend, preview = Preview} = State) ->
     Self = self(),
     Worker = spawn_link(
 	       fun() ->
 		       Index = unread_nif:new(),
 		       Load = fun(Recs) -> unread_nif:insert_many(Index, Recs, Preview) end,
-		       case mod_unread_mnesia:fold(Host, ?CHUNK, Load) of
+		       case Backend:fold(Host, ?CHUNK, Load) of
 			   {ok, N} -> Self ! {rebuilt, self(), Index, N};
 			   {error, Reason} -> exit(Reason)
 		       end

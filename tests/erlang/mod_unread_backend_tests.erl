@@ -1,0 +1,23 @@
+%% Which backend follows mod_offline's store: mod_unread_<db_type>, and no
+%% backend (so mod_unread refuses the host) for a db_type without one.
+-module(mod_unread_backend_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+mnesia_test() ->
+    ?assertEqual({ok, mod_unread_mnesia}, mod_unread:backend_for(mnesia)).
+
+%% No SQL backend yet: refused by the absence of the module, nothing else.
+sql_test() ->
+    ?assertEqual({error, {no_backend, sql}}, mod_unread:backend_for(sql)).
+
+%% An atom that exists while no module of that name does.
+atom_without_module_test() ->
+    ?assertEqual(mod_unread_made_up, list_to_existing_atom("mod_unread_made_up")),
+    ?assertEqual({error, {no_backend, made_up}}, mod_unread:backend_for(made_up)).
+
+refusal_states_test_() ->
+    [?_assertEqual(<<"refused: mod_offline use_mam_for_storage is true">>,
+		   mod_unread:refusal_state(use_mam_for_storage)),
+     ?_assertEqual(<<"refused: no mod_unread backend for mod_offline db_type sql">>,
+		   mod_unread:refusal_state({no_backend, sql}))].
