@@ -2,16 +2,16 @@
 # Builds the Debian packages ejabberd-mod-unread and chatadm from this tree
 # (debian/, dpkg-buildpackage -us -uc -b, tests off).
 #
-#   scripts/build-debs.sh            the .debs go to build-debs/
-#   scripts/build-debs.sh OUTDIR     OUTDIR becomes a flat apt repository:
-#                                    the .debs, Packages and Packages.gz, for
+#   scripts/build-debs.sh [OUTDIR]   OUTDIR (default build-debs/) becomes a
+#                                    flat apt repository: the two .debs,
+#                                    Packages and Packages.gz, for
 #                                    "deb [trusted=yes] file:OUTDIR ./"
 #
 # The version is debian/changelog's plus the commit: 0.1.0+git<commits>.g<hash>,
 # and .d<UTC time> after it when the tree has uncommitted changes, so that
 # every later build sorts higher and `apt-get install`/Puppet upgrade to it.
-# With OUTDIR, a tree identical to the one OUTDIR was last built from is not
-# built again. The build happens in a copy of the tree (tracked and
+# A tree identical to the one OUTDIR was last built from is not built
+# again. The build happens in a copy of the tree (tracked and
 # untracked, not ignored, files), never in the tree itself.
 #
 # Needs the build dependencies of debian/control (scripts/install-deps.sh
@@ -19,7 +19,7 @@
 # CHATADM_BUILD_JOBS sets the parallel jobs (default: nproc).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-outdir=${1:-}
+outdir=$(realpath -m "${1:-$repo/build-debs}")
 jobs=${CHATADM_BUILD_JOBS:-$(nproc)}
 
 cd "$repo"
@@ -37,14 +37,11 @@ files() {
 }
 source_id=$(files | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 
-if [ -n "$outdir" ]; then
-    mkdir -p "$outdir"
-    outdir=$(cd "$outdir" && pwd)
-    if [ -f "$outdir/source-id" ] && [ "$(cat "$outdir/source-id")" = "$source_id" ] &&
-        [ -f "$outdir/Packages" ]; then
-        echo "build-debs: $outdir is up to date with this tree"
-        exit 0
-    fi
+mkdir -p "$outdir"
+if [ -f "$outdir/source-id" ] && [ "$(cat "$outdir/source-id")" = "$source_id" ] &&
+    [ -f "$outdir/Packages" ]; then
+    echo "build-debs: $outdir is up to date with this tree"
+    exit 0
 fi
 
 if git rev-parse --git-dir >/dev/null 2>&1; then
@@ -73,14 +70,6 @@ echo "build-debs: building $version"
     dpkg-buildpackage -us -uc -b)
 
 debs=("$work"/*.deb)
-if [ -z "$outdir" ]; then
-    outdir=$repo/build-debs
-    mkdir -p "$outdir"
-    cp "${debs[@]}" "$outdir/"
-    for d in "${debs[@]}"; do echo "$outdir/$(basename "$d")"; done
-    exit 0
-fi
-
 # The repository holds this build only: older versions would only make
 # apt's choice depend on version order.
 rm -f "$outdir"/ejabberd-mod-unread_*.deb "$outdir"/chatadm_*.deb
