@@ -7,8 +7,9 @@ ejabberd (the system node ejabberd@localhost, run with ejabberdctl).
 CHATADM_DEBS_DIR names a directory scripts/build-debs.sh already filled (as
 CTest's packages_built fixture does); without it the packages are built
 here. The install test leaves the system as it found it: ejabberd.yml
-restored, ejabberd stopped (started again if it was running), and the two
-packages purged.
+restored, the two packages purged (or, if they were installed before, the
+freshly built ones installed: a demo's setup keeps working), ejabberd
+stopped, or started again if it was running.
 """
 
 import os
@@ -153,12 +154,18 @@ def beam_pid():
     return pids[0]
 
 
+def installed(package):
+    p = run("dpkg-query", "-W", "-f", "${Status}", package, check=False)
+    return p.returncode == 0 and p.stdout.endswith(" installed")
+
+
 @pytest.fixture
-def system_ejabberd():
+def system_ejabberd(debs):
     """The system ejabberd with mod_unread in its configuration; everything
     restored afterwards."""
     if os.geteuid() != 0:
         pytest.skip("installs packages: needs root")
+    had = [name for name in debs if installed(name)]
     was_running = ctl("status", check=False).returncode == 0
     saved = YML.read_bytes()
     if was_running:
@@ -175,6 +182,8 @@ def system_ejabberd():
         ctl("stop", check=False), ctl("stopped", check=False)
         YML.write_bytes(saved)
         run("dpkg", "--purge", "ejabberd-mod-unread", "chatadm", check=False)
+        if had:
+            apt_install(*[debs[name] for name in had])
         if was_running:
             ctl("start", check=False), ctl("started", check=False)
 
