@@ -81,7 +81,7 @@ for f in "$module"/files/*; do
     fi
 done
 check "ruby -c puppet/lib, puppet/bin, Vagrantfile" \
-    ruby -c "$here/lib/chatadm_secrets.rb" "$here/bin/chatadm-secrets" "$repo/Vagrantfile"
+    ruby -c "$here/lib/chatadm_secrets.rb" "$here/bin/chatadm-secrets" "$here/bin/chatadm-epp" "$repo/Vagrantfile"
 
 rspec_run "rspec-puppet (catalogue of each role)" "$module"
 rspec_run "rspec (deployment secrets)" "$here"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian 12 machine, as root:
-#   installs the dependencies, builds and installs mod_unread (and chatadm)
-#   under /usr, enables the module in the system ejabberd (embedded mnesia),
+#   installs the dependencies, builds the Debian packages ejabberd-mod-unread
+#   and chatadm (scripts/build-debs.sh) and installs them with apt-get,
+#   enables the module in the system ejabberd (embedded mnesia),
 #   has a real XMPP client leave messages for an offline user, and prints
 #   that user's unread messages.
 # Safe to run again: every step checks what is already there.
@@ -10,9 +11,12 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (sudo $0)" >&2; exit 2; }
 
 scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"$(nproc)"
-cmake --install build --prefix /usr
+# build-debs/ becomes a small apt repository holding this tree's build
+# (rebuilt only when the tree changed). Upgrading the module under a
+# running ejabberd switches it to the new code (the package's postinst).
+scripts/build-debs.sh build-debs
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    ./build-debs/ejabberd-mod-unread_*.deb ./build-debs/chatadm_*.deb
 
 etc=/etc/ejabberd
 demo=$etc/chatadm-demo
@@ -37,7 +41,7 @@ grep -q '"admin@localhost"' "$yml" ||
     sed -i '/^  admin:$/,/^[^ ]/ s/^\( *\)- ""$/\1- "admin@localhost"/' "$yml"
 
 if ejabberdctl status >/dev/null 2>&1; then
-    ejabberdctl restart_module localhost mod_unread >/dev/null 2>&1 || ejabberdctl restart
+    # Starts mod_unread if it was just added, and reads the certificate.
     ejabberdctl reload_config
 elif [ -d /run/systemd/system ]; then
     systemctl restart ejabberd

@@ -12,4 +12,5 @@ apt-get install -y --no-install-recommends \
     python3 python3-pytest python3-slixmpp go-sendxmpp hyperfine \
     puppet puppet-lint ruby-rspec-puppet puppet-module-puppetlabs-haproxy \
     puppet-module-puppetlabs-stdlib puppet-module-puppetlabs-concat vagrant \
-    debootstrap systemd-container iproute2 curl
+    debootstrap systemd-container iproute2 curl \
+    debhelper lintian

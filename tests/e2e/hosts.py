@@ -1,9 +1,11 @@
-"""Debian 12 test hosts for the provisioning end-to-end test (issue 5): a
-debootstrap image with what a Vagrant box has plus Puppet, and, as a local
-apt repository, the packages the roles install (the hosts sit on a private
-bridge with no route to the Debian mirror); one copy per machine of the
-Vagrantfile, booted with systemd-nspawn on a bridge carrying the
-Vagrantfile's subnet, the repository bound at /vagrant as Vagrant syncs it.
+"""Debian 12 test hosts for the provisioning end-to-end test: a debootstrap
+image with what a Vagrant box has plus Puppet, and, as a local apt
+repository, the Debian packages the roles install (the hosts sit on a
+private bridge with no route to the Debian mirror); one copy per machine of
+the Vagrantfile, booted with systemd-nspawn on a bridge carrying the
+Vagrantfile's subnet, the repository bound at /vagrant and chatadm's own
+packages (scripts/build-debs.sh) at /srv/chatadm-apt, as the Vagrantfile
+syncs them.
 
     sudo /usr/bin/python3 tests/e2e/hosts.py up | provision [machine...] | down | destroy
 
@@ -38,12 +40,14 @@ BASE_PACKAGES = [
 # What the roles install (Puppet's package resources): downloaded into a
 # local apt repository in the image, not installed, so a package the Puppet
 # code forgets to declare is missing on these hosts as on a Vagrant box.
-ROLE_PACKAGES = [
-    "ejabberd", "erlang-dev", "erlang-p1-oauth2", "curl", "python3", "build-essential", "cmake",
-    "g++", "libgtest-dev", "libcurl4-openssl-dev", "nlohmann-json3-dev", "haproxy",
-]
+ROLE_PACKAGES = ["ejabberd", "erlang-p1-oauth2", "curl", "haproxy"]
 MIRROR = "http://deb.debian.org/debian"
 LOCAL_REPO = "/var/local/chatadm-e2e-apt"
+# chatadm's own packages: a flat apt repository made by scripts/build-debs.sh
+# (CHATADM_DEBS_DIR, as CTest's packages_built fixture makes it, else built
+# here), where the Vagrantfile syncs .vagrant/chatadm-apt
+# (chatadm::repo::path in puppet/data/common.yaml).
+PACKAGES_GUEST_DIR = "/srv/chatadm-apt"
 
 
 def run(*argv, **kw):
@@ -84,12 +88,22 @@ def image():
     return root
 
 
+def packages():
+    """The flat apt repository of chatadm's packages built from this tree."""
+    given = os.environ.get("CHATADM_DEBS_DIR")
+    out = Path(given) if given else CACHE / "chatadm-apt"
+    if not given or not (out / "Packages").exists():
+        run(REPO / "scripts/build-debs.sh", out)
+    return out
+
+
 def machine_dir(name):
     return CACHE / "hosts" / name
 
 
 def up():
     base = image()
+    debs = packages()
     if subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode != 0:
         run("ip", "link", "add", BRIDGE, "type", "bridge")
         run("ip", "addr", "add", GATEWAY, "dev", BRIDGE)
@@ -116,7 +130,8 @@ def up():
         log = open(CACHE / f"{name}.console", "w")
         subprocess.Popen(["systemd-nspawn", "-D", str(root), "--boot", "--keep-unit",
                           "--register=no", f"--network-bridge={BRIDGE}",
-                          f"--bind-ro={REPO}:/vagrant", f"--machine={name.replace('_', '-')}"],
+                          f"--bind-ro={REPO}:/vagrant", f"--bind-ro={debs}:{PACKAGES_GUEST_DIR}",
+                          f"--machine={name.replace('_', '-')}"],
                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     for name in MACHINES:
         wait_booted(name)

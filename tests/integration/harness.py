@@ -12,6 +12,7 @@ import shutil
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -86,85 +87,34 @@ def make_tls(workdir, names=("localhost",), ips=("127.0.0.1",)):
     return ca[0], make_cert(workdir, ca, list(names), list(ips))
 
 
-CONFIG = """\
-loglevel: info
-hosts:
-{hosts}
-certfiles:
-  - "{pem}"
-listen:
-  -
-    port: {c2s_port}
-    ip: "{ip}"
-    module: ejabberd_c2s
-    max_stanza_size: 262144
-    starttls_required: true
-  -
-    port: {api_port}
-    ip: "{ip}"
-    module: ejabberd_http
-    tls: true
-    request_handlers:
-      /api: mod_http_api
-      /admin: ejabberd_web_admin
-auth_password_format: scram
-acl:
-  admin:
-    user:
-{admins}
-  loopback:
-    ip:
-      - 127.0.0.0/8
-access_rules:
-  local:
-    allow: local
-  c2s:
-    allow: all
-  api_admin:
-    allow: admin
-  configure:
-    allow: admin
-oauth_access: api_admin
-api_permissions:
-  "console commands":
-    from:
-      - ejabberd_ctl
-    who: all
-    what: "*"
-  "public commands":
-    who:
-      ip: 127.0.0.0/8
-    what:
-      - status
-      - connected_users_number
-  "admin access":
-    who:
-      access:
-        allow:
-          - acl: admin
-{loopback_allow}      oauth:
-        scope: "ejabberd:admin"
-        access:
-          allow:
-            - acl: admin
-    what:
-      - "*"
-      - "!stop"
-      - "!start"
-shaper_rules:
-  max_user_sessions: 10
-  max_user_offline_messages:
-    5000: admin
-    {queue_limit}: all
-  c2s_shaper: none
-modules:
-  mod_admin_extra: {{}}
-  mod_disco: {{}}
-  mod_roster: {{}}
-  mod_stream_mgmt: {{}}
-  mod_offline:
-    access_max_user_messages: max_user_offline_messages
-{extra_modules}"""
+# ejabberd.yml comes from the template Puppet configures the cluster's nodes
+# with, rendered by Puppet itself (puppet/bin/chatadm-epp): one config
+# shape for tests and deployments.
+EJABBERD_TEMPLATE = "chatadm/ejabberd.yml.epp"
+_EPP = REPO / "puppet" / "bin" / "chatadm-epp"
+_renderer = None
+_renderer_lock = threading.Lock()
+
+
+def render_template(template, values):
+    """Renders one of the Puppet module's EPP templates with values (a dict
+    of the template's parameters). One Puppet process per test process
+    serves every rendering (its start costs seconds, a rendering
+    milliseconds)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None or _renderer.poll() is not None:
+            _renderer = subprocess.Popen([str(_EPP), "--serve"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True)
+        _renderer.stdin.write(json.dumps({"template": template, "values": values}) + "\n")
+        _renderer.stdin.flush()
+        line = _renderer.stdout.readline()
+    if not line:
+        raise RuntimeError(f"{_EPP} exited ({_renderer.poll()})")
+    reply = json.loads(line)
+    if "error" in reply:
+        raise RuntimeError(f"rendering {template}: {reply['error']}")
+    return reply["output"]
 
 
 class Node:
@@ -173,7 +123,7 @@ class Node:
     def __init__(self, name="unread1", ip="127.0.0.1", c2s_port=15222, api_port=15443,
                  hosts=("localhost",), queue_limit=100, with_module=True, workdir=None,
                  module_opts=None, extra_pa=(), loopback_api=False, node_host="localhost",
-                 cookie=None, ca=None):
+                 cookie=None, ca=None, extra_modules=None):
         self.name = name
         # A node host with dots (an address) makes ejabberdctl use long names.
         self.node = f"{name}@{node_host}"
@@ -186,6 +136,9 @@ class Node:
         self.queue_limit = queue_limit
         self.with_module = with_module
         self.module_opts = module_opts or {}
+        # {module: {option: value}} for ejabberd.yml's modules; mod_offline's
+        # options are added to the ones it always has.
+        self.extra_modules = dict(extra_modules or {})
         self.extra_pa = list(extra_pa)
         self.loopback_api = loopback_api
         self._own_dir = workdir is None
@@ -204,19 +157,26 @@ class Node:
             else:
                 make_tls(self.dir, names=["localhost"] + self.hosts, ips=[self.ip])
         self.ca = self.dir / "ca.pem"
-        extra = ""
-        if self.with_module:
-            opts = "".join(f"\n    {k}: {v}" for k, v in self.module_opts.items())
-            extra = "  mod_unread:" + (opts if opts else " {}") + "\n"
-        (self.dir / "ejabberd.yml").write_text(CONFIG.format(
-            hosts="\n".join(f"  - {h}" for h in self.hosts),
-            pem=self.dir / "server.pem", ip=self.ip, c2s_port=self.c2s_port,
-            api_port=self.api_port, queue_limit=self.queue_limit,
-            admins="\n".join(f"      - {ADMIN}@{h}" for h in self.hosts),
-            extra_modules=extra,
-            # Debian's default config lets loopback clients use the API
-            # without credentials; tests keep it closed unless asked.
-            loopback_allow="          - acl: loopback\n" if self.loopback_api else ""))
+        (self.dir / "ejabberd.yml").write_text(render_template(EJABBERD_TEMPLATE, {
+            "hosts": self.hosts,
+            "admin_jids": [f"{ADMIN}@{h}" for h in self.hosts],
+            "certificate": str(self.dir / "server.pem"),
+            "listen_ip": self.ip,
+            "c2s_port": self.c2s_port,
+            "api_port": self.api_port,
+            # Loopback callers (haproxy, tests) may ask for these without
+            # credentials, as Debian's default config allows.
+            "health_check_sources": ["127.0.0.0/8"],
+            "open_commands": ["status", "connected_users_number"],
+            # Debian's default config also lets them use the whole API;
+            # tests keep it closed unless asked.
+            "trusted_api_sources": ["127.0.0.0/8"] if self.loopback_api else [],
+            "queue_limit": self.queue_limit,
+            "mod_unread": self.with_module,
+            "mod_unread_options": self.module_opts,
+            "extra_modules": self.extra_modules,
+            "web_admin": True,
+        }))
         paths = ([self._readable_ebin()] if self.with_module else []) + self.extra_pa
         erl_options = " ".join(f"-pa {p}" for p in paths)
         if self.cookie:

@@ -1,7 +1,7 @@
 # @summary chatadm, ready to use, on an admin machine (the haproxy VM).
 #
-# Builds chatadm (chatadm::build, without the ejabberd module) and gives
-# each listed user a chatadm config (~/.config/chatadm/config, mode 0600)
+# Installs the chatadm package (from chatadm::repo) and gives each listed
+# user a chatadm config (~/.config/chatadm/config, mode 0600)
 # pointing at the balancer's HTTP API as the admin JID, with the
 # deployment CA and a private copy of the admin password, so that
 # `chatadm unread alice` works with no options.
@@ -11,12 +11,20 @@
 # @param api_host
 #   host:port chatadm connects to (default: the balancer's name and the API
 #   port; the name is the one in the balancer's certificate).
+# @param package_ensure
+#   ensure of the chatadm package (default: the repository's latest build).
 class chatadm::admin (
   Hash[Pattern[/\A[a-z_][a-z0-9_-]*\z/], Stdlib::Absolutepath] $users = { 'root' => '/root' },
   Optional[String[1]] $api_host = undef,
+  String[1] $package_ensure = 'latest',
 ) {
   include chatadm
-  include chatadm::build
+  include chatadm::repo
+
+  package { 'chatadm':
+    ensure  => $package_ensure,
+    require => Class['chatadm::repo'],
+  }
 
   $host = pick($api_host, "${chatadm::balancer_name}:${chatadm::api_port}")
 

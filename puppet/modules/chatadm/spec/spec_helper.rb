@@ -52,3 +52,10 @@ MACHINES = {
 }.freeze
 
 SITE_MANIFEST = File.join(PUPPET_ENV, 'manifests', 'site.pp')
+
+# What building mod_unread or chatadm takes: none of it belongs on a
+# machine of the deployment, which installs the built packages.
+BUILD_PACKAGES = [
+  'build-essential', 'gcc', 'g++', 'cpp', 'make', 'cmake', 'erlang-dev', 'libgtest-dev', 'googletest',
+  'libcurl4-openssl-dev', 'nlohmann-json3-dev', 'python3-pytest', 'erlang-eunit', 'erlang-proper',
+].freeze

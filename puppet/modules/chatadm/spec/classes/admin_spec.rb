@@ -17,9 +17,11 @@ describe 'chatadm::admin' do
       .with(source: '/etc/chatadm-secrets/admin.password', owner: 'root', mode: '0600', show_diff: false)
   end
 
-  it 'builds chatadm without the ejabberd module' do
-    is_expected.to contain_exec('chatadm build and install').with_command(%r{ OFF$})
-    is_expected.not_to contain_package('erlang-dev')
+  it 'installs chatadm from the package repository, and nothing to build it' do
+    is_expected.to contain_package('chatadm').with_ensure('latest').that_requires('Class[chatadm::repo]')
+    is_expected.to contain_exec('chatadm apt update')
+    BUILD_PACKAGES.each { |p| is_expected.not_to contain_package(p) }
+    is_expected.not_to contain_package('ejabberd-mod-unread')
   end
 
   it 'only uses keys chatadm knows' do

@@ -17,19 +17,13 @@ describe 'chatadm::node' do
   it 'wipes only a spool made for another node name' do
     is_expected.to contain_exec('chatadm wipe spool of another node name')
       .with_unless(%r{grep -aqF ejabberd@ejabberd1\.example /var/lib/ejabberd/schema\.DAT})
-      .that_comes_before('Service[ejabberd]')
+      .that_requires('Package[ejabberd]')
   end
 
   it 'installs the deployment cookie privately' do
     is_expected.to contain_file('/var/lib/ejabberd/.erlang.cookie')
       .with(source: '/etc/chatadm-secrets/erlang.cookie', owner: 'ejabberd', mode: '0400', show_diff: false)
       .that_notifies('Service[ejabberd]')
-  end
-
-  it 'stops the node running with another cookie before replacing it' do
-    is_expected.to contain_exec('chatadm stop ejabberd for a new cookie')
-      .with_unless('cmp -s /etc/chatadm-secrets/erlang.cookie /var/lib/ejabberd/.erlang.cookie')
-      .that_comes_before('File[/var/lib/ejabberd/.erlang.cookie]')
       .that_requires('Package[ejabberd]')
   end
 
@@ -38,13 +32,26 @@ describe 'chatadm::node' do
       .with(source: '/etc/chatadm-secrets/server.pem', group: 'ejabberd', mode: '0640')
   end
 
-  it 'builds mod_unread before (re)starting ejabberd' do
-    is_expected.to contain_class('chatadm::build').with_erlang_module(true).that_notifies('Service[ejabberd]')
-    is_expected.to contain_exec('chatadm build and install')
-      .with_command(%r{chatadm-build build /vagrant /var/cache/chatadm/build ON$})
-      .with_unless(%r{chatadm-build check /vagrant /var/cache/chatadm/build ON$})
-    is_expected.to contain_package('erlang-dev')
-    is_expected.to contain_package('libgtest-dev')
+  it 'installs, configures and runs ejabberd in that order' do
+    is_expected.to contain_class('chatadm::node::install').that_comes_before('Class[chatadm::node::config]')
+    is_expected.to contain_class('chatadm::node::config').that_notifies('Class[chatadm::node::service]')
+    is_expected.to contain_service('ejabberd').with(ensure: 'running', enable: true)
+  end
+
+  it 'installs mod_unread from the package repository, no compiler' do
+    is_expected.to contain_package('ejabberd-mod-unread').with_ensure('latest')
+      .that_requires(['Package[ejabberd]', 'Class[chatadm::repo]'])
+    is_expected.to contain_file('/etc/apt/sources.list.d/chatadm.list')
+      .with_content(%r{^deb \[trusted=yes\] file:/srv/chatadm-apt \./$})
+    BUILD_PACKAGES.each { |p| is_expected.not_to contain_package(p) }
+    dev = catalogue.resources.select { |r| r.type == 'Package' && r.title.end_with?('-dev') }
+    expect(dev).to be_empty
+    is_expected.not_to contain_exec('chatadm build and install')
+  end
+
+  it 'uses the cookie type, which stops a node running with another cookie' do
+    is_expected.to contain_chatadm__erlang_cookie('/var/lib/ejabberd/.erlang.cookie')
+      .with_source('/etc/chatadm-secrets/erlang.cookie')
   end
 
   describe 'ejabberd.yml' do
@@ -56,6 +63,9 @@ describe 'chatadm::node' do
     it { expect(config['hosts']).to eq(['chat.example']) }
     it { expect(config['certfiles']).to eq(['/etc/ejabberd/chatadm.pem']) }
     it { expect(config['modules']).to include('mod_offline', 'mod_unread' => { 'preview_length' => 64 }) }
+    it { expect(config['modules']['mod_offline']).to eq('access_max_user_messages' => 'max_user_offline_messages') }
+    it { expect(config['listen'].map { |l| l['ip'] }).to eq(['0.0.0.0', '0.0.0.0']) }
+    it { expect(config['listen'][1]['request_handlers']).to eq('/api' => 'mod_http_api') }
     it { expect(config['oauth_access']).to eq('api_admin') }
     it { expect(config['acl']['admin']).to eq('user' => ['admin@chat.example']) }
 
@@ -106,6 +116,26 @@ describe 'chatadm::node' do
     let(:params) { { 'mod_unread_options' => {} } }
 
     it { is_expected.to contain_file('/etc/ejabberd/ejabberd.yml').with_content(%r{^  mod_unread: \{\}$}) }
+  end
+
+  context 'with extra modules' do
+    let(:params) do
+      {
+        'extra_modules' => {
+          'mod_mam' => { 'db_type' => 'mnesia', 'default' => 'always', 'assume_mam_usage' => true },
+          'mod_offline' => { 'use_mam_for_storage' => false },
+        },
+      }
+    end
+    let(:modules) { YAML.safe_load(catalogue.resource('File', '/etc/ejabberd/ejabberd.yml')[:content])['modules'] }
+
+    it 'adds them, and mod_offline options to its own' do
+      expect(modules['mod_mam']).to eq('db_type' => 'mnesia', 'default' => 'always', 'assume_mam_usage' => true)
+      expect(modules['mod_offline']).to eq(
+        'access_max_user_messages' => 'max_user_offline_messages', 'use_mam_for_storage' => false,
+      )
+      expect(modules).to include('mod_unread')
+    end
   end
 
   context 'for a member that is not in chatadm::nodes' do

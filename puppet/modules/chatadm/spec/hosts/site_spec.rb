@@ -6,7 +6,17 @@ SITE = File.read(SITE_MANIFEST)
 
 # site.pp with the real Hiera data: each machine of the Vagrantfile gets its
 # roles, and the whole catalogue compiles (no dependency cycles, every
-# referenced resource declared).
+# referenced resource declared), with no compiler, development package or
+# test framework in it.
+shared_examples 'a machine that builds nothing' do
+  it 'has no compiler, development package or test framework' do
+    BUILD_PACKAGES.each { |p| is_expected.not_to contain_package(p) }
+    dev = catalogue.resources.select { |r| r.type == 'Package' && r.title.end_with?('-dev') }
+    expect(dev.map(&:title)).to be_empty
+    expect(catalogue.resources.map(&:title).grep(%r{build})).to be_empty
+  end
+end
+
 describe 'ejabberd1.example', type: :host do
   let(:pre_condition) { SITE }
   let(:facts) { debian12_facts('ejabberd1.example', '192.168.56.11') }
@@ -15,6 +25,9 @@ describe 'ejabberd1.example', type: :host do
   it { is_expected.to contain_class('chatadm::node') }
   it { is_expected.not_to contain_class('chatadm::cluster_member') }
   it { is_expected.not_to contain_class('haproxy') }
+  it { is_expected.to contain_package('ejabberd-mod-unread') }
+
+  it_behaves_like 'a machine that builds nothing'
 end
 
 describe 'ejabberd2.example', type: :host do
@@ -24,6 +37,8 @@ describe 'ejabberd2.example', type: :host do
   it { is_expected.to compile.with_all_deps }
   it { is_expected.to contain_class('chatadm::node') }
   it { is_expected.to contain_class('chatadm::cluster_member') }
+
+  it_behaves_like 'a machine that builds nothing'
 end
 
 describe 'haproxy.example', type: :host do
@@ -37,6 +52,9 @@ describe 'haproxy.example', type: :host do
   it { is_expected.not_to contain_package('ejabberd') }
   it { is_expected.to contain_file('/root/.config/chatadm/config') }
   it { is_expected.not_to contain_file('/home/vagrant/.config/chatadm/config') }
+  it { is_expected.to contain_package('chatadm') }
+
+  it_behaves_like 'a machine that builds nothing'
 
   context 'under Vagrant' do
     let(:facts) { super().merge('chatadm_platform' => 'vagrant') }
