@@ -342,8 +342,17 @@ resolve_user(User) ->
 	US -> US
     end.
 
+%% A bare name on a node whose every mod_unread host is refused: say why,
+%% not just that no host runs the module.
 no_default_host() ->
-    not_exists("mod_unread runs on no host here", []).
+    case mod_unread:refused_hosts() of
+	[] ->
+	    not_exists("mod_unread runs on no host here", []);
+	Refused ->
+	    not_exists("mod_unread indexes no host here: ~ts; see the error "
+		       "in ejabberd.log",
+		       [lists:join(", ", [[H, " (", S, ")"] || {H, S} <- Refused])])
+    end.
 
 check_host(Host) ->
     case jid:nameprep(Host) of
