@@ -26,6 +26,9 @@ class ApiClient {
     Auth::Kind auth_;
     std::string user_;
     long timeout_ms_;
+    // Whether command URLs carry chatadm's API version; cleared for the rest
+    // of the run when the server turns out to take none (see call()).
+    bool versioned_;
 };
 
 }  // namespace chatadm

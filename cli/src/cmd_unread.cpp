@@ -56,15 +56,10 @@ void print_count(Session& s, json report) {
                       : std::to_string(report["count"].get<std::int64_t>()) + "\n");
 }
 
-// -f's bare JID: a bare name is taken to be on the user's domain, or on the
-// server's first virtual host when the user has none either.
-std::string sender_jid(const UnreadArgs& a, Session& s) {
-    if (!a.sender) return {};
-    Jid sender = *a.sender;
-    if (sender.domain.empty()) {
-        sender.domain = a.user.domain.empty() ? s.default_host() : a.user.domain;
-    }
-    return sender.bare();
+// -f as given: the server resolves a name without a domain with the same
+// default host as the user's, so chatadm never qualifies names itself.
+std::string sender_name(const UnreadArgs& a) {
+    return a.sender ? a.sender->bare() : std::string();
 }
 
 void count_with_stock_command(const UnreadArgs& a, Session& s) {
@@ -89,17 +84,19 @@ void run_count(const UnreadArgs& a, Session& s) {
     const std::string user = a.user.bare();
     std::int64_t count = 0;
     if (a.sender) {
-        // The per-sender count comes from the senders list; there is no
-        // stock fallback for it.
-        const std::string sender = sender_jid(a, s);
-        const json list = result_object_list(call_unread(s, "unread_senders", {{"user", user}},
-                                                         "counting by sender", no_such_user(user)),
-                                             "unread_senders");
-        for (const auto& e : list) {
-            if (field_string(e, "sender") == sender) count = field_integer(e, "count");
+        // There is no stock fallback for a per-sender count.
+        const json result =
+            call_unread(s, "unread_count_from", {{"user", user}, {"from", sender_name(a)}},
+                        "counting by sender", no_such_user(user));
+        if (!result.is_object()) {
+            throw CliError(ExitStatus::failure,
+                           "unexpected result from 'unread_count_from': expected an object, got " +
+                               result.dump());
         }
-        print_count(
-            s, {{"user", user}, {"sender", sender}, {"count", count}, {"source", "mod_unread"}});
+        print_count(s, {{"user", user},
+                        {"sender", field_string(result, "sender")},
+                        {"count", field_integer(result, "count")},
+                        {"source", "mod_unread"}});
         return;
     }
     try {
@@ -154,7 +151,7 @@ UnreadArgs parse_unread_args(const std::vector<std::string>& args) {
 void run_unread(const UnreadArgs& a, Session& s) {
     if (a.count_only) return run_count(a, s);
     const std::string user = a.user.bare();
-    const std::string from = sender_jid(a, s);
+    const std::string from = sender_name(a);
     const json args = {{"user", user}, {"limit", a.limit}, {"offset", a.offset}, {"from", from}};
     const json list = result_object_list(
         call_unread(s, "unread_list", args, "listing unread messages", no_such_user(user)),

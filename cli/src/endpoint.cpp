@@ -116,8 +116,28 @@ std::string api_base_url(std::string_view host) {
     return "https://" + name + ":" + port + normalise_path(host, path);
 }
 
-std::string command_url(const std::string& base, const std::string& command) {
-    return base + "/" + command;
+bool names_api_version(const std::string& base) {
+    size_t start = base.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    size_t slash = base.find('/', start);
+    while (slash != std::string::npos) {
+        const size_t next = base.find('/', slash + 1);
+        const std::string_view segment = std::string_view(base).substr(
+            slash + 1, next == std::string::npos ? next : next - slash - 1);
+        if (segment.size() > 1 && segment.front() == 'v' &&
+            std::all_of(segment.begin() + 1, segment.end(),
+                        [](char c) { return c >= '0' && c <= '9'; })) {
+            return true;
+        }
+        slash = next;
+    }
+    return false;
+}
+
+std::string command_url(const std::string& base, const std::string& command, bool versioned) {
+    std::string url = base + "/" + command;
+    if (versioned) url += "/v" + std::to_string(api_version);
+    return url;
 }
 
 std::string url_host(const std::string& url) {

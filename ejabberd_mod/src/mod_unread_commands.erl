@@ -10,7 +10,8 @@
 -module(mod_unread_commands).
 
 -export([get_commands_spec/0]).
--export([unread_count/1, unread_list/4, unread_senders/1, unread_top/2,
+-export([unread_count/1, unread_list/4, unread_senders/1, unread_count_from/2,
+	 unread_top/2,
 	 unread_stats/0, unread_cluster/0, unread_resync/0,
 	 unread_resync_user/1]).
 %% Called on the other nodes of the cluster by unread_stats.
@@ -72,6 +73,21 @@ get_commands_spec() ->
 	result = {senders, {list, {sender, {tuple, [{sender, string},
 						     {count, integer}]}}}},
 	result_example = [{"bob@example.com", 3}, {"carol@example.com", 1}]},
+     #ejabberd_commands{
+	name = unread_count_from, tags = [offline],
+	desc = "Number of a user's unread messages from one sender",
+	longdesc = "Both names are resolved as everywhere else: a name "
+		   "without a domain is on the module's default host. The "
+		   "result names the sender's bare JID as resolved.",
+	module = ?MODULE, function = unread_count_from,
+	args = [{user, binary}, {from, binary}],
+	args_desc = ["User JID, or user name on the default host",
+		     "Sender JID, or user name on the default host"],
+	args_example = [<<"alice@example.com">>, <<"bob">>],
+	result = {count, {tuple, [{sender, string}, {count, integer}]}},
+	result_desc = "The sender's bare JID and the number of its unread "
+		      "messages to the user",
+	result_example = {"bob@example.com", 3}},
      #ejabberd_commands{
 	name = unread_top, tags = [offline],
 	desc = "Users of a host with the most unread messages",
@@ -162,6 +178,9 @@ unread_list(User, Limit, Offset, From) ->
 unread_senders(User) ->
     run(fun() -> senders(User) end).
 
+unread_count_from(User, From) ->
+    run(fun() -> count_from(User, From) end).
+
 unread_top(Host, Limit) ->
     run(fun() -> top(Host, Limit) end).
 
@@ -194,10 +213,7 @@ count(User) ->
 list(User, Limit, Offset, From) ->
     check_range(limit, Limit, 0, ?MAX_LIST),
     check_range(offset, Offset, 0, 1 bsl 32),
-    Sender = case mod_unread_jid:sender(From, mod_unread:default_host()) of
-		 no_default_host -> no_default_host();
-		 S -> S
-	     end,
+    Sender = resolve_sender(From),
     with_ready_user(
       User,
       fun({LUser, Host}, Index) ->
@@ -210,6 +226,25 @@ list(User, Limit, Offset, From) ->
 
 senders(User) ->
     with_ready_user(User, fun({LUser, _}, Index) -> unread_nif:senders(Index, LUser) end).
+
+count_from(_User, <<>>) ->
+    bad_param("from must name a sender", []);
+count_from(User, From) ->
+    Sender = resolve_sender(From),
+    with_ready_user(
+      User,
+      fun({LUser, Host}, Index) ->
+	      case lists:keyfind(Sender, 1, unread_nif:senders(Index, LUser)) of
+		  {_, N} ->
+		      {Sender, N};
+		  false ->
+		      %% No message from Sender: still an error for an unknown user.
+		      case ejabberd_auth:user_exists(LUser, Host) of
+			  true -> {Sender, 0};
+			  false -> not_exists("User ~ts@~ts does not exist", [LUser, Host])
+		      end
+	      end
+      end).
 
 top(<<>>, Limit) ->
     check_range(limit, Limit, 0, ?MAX_LIST),
@@ -332,6 +367,12 @@ with_user(User, Fun) ->
 		Result ->
 		    Result
 	    end
+    end.
+
+resolve_sender(From) ->
+    case mod_unread_jid:sender(From, mod_unread:default_host()) of
+	no_default_host -> no_default_host();
+	Sender -> Sender
     end.
 
 %% See mod_unread_jid for the forms a name can take.

@@ -156,7 +156,7 @@ TEST(Binary, NoPasswordAndNoTerminalIsStatus3) {
 // password from CHATADM_PASSWORD_FILE, and -j output parsed back.
 TEST(Binary, SendFromStdinEndToEnd) {
     FakeHttpServer server([](const RecordedRequest& req) -> std::optional<std::string> {
-        if (req.request_line.find("/registered_vhosts ") != std::string::npos) {
+        if (req.request_line.find("/registered_vhosts/v0 ") != std::string::npos) {
             return http_response(200, "[\"localhost\"]");
         }
         return http_response(200, "0");  // check_account: exists; send_message: ok
@@ -176,9 +176,63 @@ TEST(Binary, SendFromStdinEndToEnd) {
     EXPECT_EQ(reqs[2].header("authorization"), "Basic YWRtaW5AbG9jYWxob3N0OnNlY3JldA==");
 }
 
+// ejabberd 23.01 takes no /v0 after the command and answers it with 400
+// "Missing command name." before running anything (and serves version 0
+// without it); chatadm then drops the suffix for the rest of the run.
+TEST(Binary, ServerWithoutVersionSuffixesIsAskedWithoutThem) {
+    FakeHttpServer server([](const RecordedRequest& req) -> std::optional<std::string> {
+        if (req.request_line.find("/v0 ") != std::string::npos) {
+            return http_response(
+                400, R"({"status":"error","code":40,"message":"Missing command name."})");
+        }
+        if (req.request_line.find("/registered_vhosts ") != std::string::npos) {
+            return http_response(200, "[\"localhost\"]");
+        }
+        return http_response(200, "0");
+    });
+    const Process p = run_binary({"-h", server.url(), "send", "alice", "bob", "hi"}, "");
+    ASSERT_EQ(p.status, 0) << p.err;
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 4u);
+    EXPECT_NE(reqs[0].request_line.find("/api/registered_vhosts/v0 "), std::string::npos);
+    EXPECT_NE(reqs[1].request_line.find("/api/registered_vhosts "), std::string::npos);
+    EXPECT_NE(reqs[2].request_line.find("/api/check_account "), std::string::npos);
+    EXPECT_NE(reqs[3].request_line.find("/api/send_message "), std::string::npos);
+}
+
+// A server that takes the suffix (ejabberd 24.02 and later, where the bare
+// URL means the newest version) is asked for version 0 every time.
+TEST(Binary, EveryCallPinsVersion0) {
+    FakeHttpServer server([](const RecordedRequest& req) -> std::optional<std::string> {
+        if (req.request_line.find("/registered_vhosts/v0 ") != std::string::npos) {
+            return http_response(200, "[\"localhost\"]");
+        }
+        return http_response(200, "0");
+    });
+    const Process p = run_binary({"-h", server.url(), "send", "alice", "bob", "hi"}, "");
+    ASSERT_EQ(p.status, 0) << p.err;
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    for (const auto& r : reqs) {
+        EXPECT_NE(r.request_line.find("/v0 HTTP/1.1"), std::string::npos) << r.request_line;
+    }
+}
+
+// -h with a path that names a version (mod_http_api mounted at /api/v0): the
+// mount selects it on every release, so no suffix is added.
+TEST(Binary, VersionInTheHostUrlIsKept) {
+    FakeHttpServer server([](const RecordedRequest&) -> std::optional<std::string> {
+        return http_response(200, "\"ejabberd is running\"");
+    });
+    run_binary({"-h", server.url("/api/v0"), "status"}, "");
+    const auto reqs = server.requests();
+    ASSERT_FALSE(reqs.empty());
+    EXPECT_EQ(reqs[0].request_line, "POST /api/v0/status HTTP/1.1");
+}
+
 TEST(Binary, UnknownRecipientIsStatus4) {
     FakeHttpServer server([](const RecordedRequest& req) -> std::optional<std::string> {
-        if (req.request_line.find("/registered_vhosts ") != std::string::npos) {
+        if (req.request_line.find("/registered_vhosts/v0 ") != std::string::npos) {
             return http_response(200, "[\"localhost\"]");
         }
         return http_response(200, "1");  // check_account: no such account

@@ -236,7 +236,7 @@ class ConfigRun : public ::testing::Test {
 TEST_F(ConfigRun, DefaultsWithoutAnyConfig) {
     const auto r = h.run({"status"});
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(h.api.calls[0].url, "https://localhost:5443/api/status");
+    EXPECT_EQ(h.api.calls[0].url, "https://localhost:5443/api/status/v0");
     EXPECT_EQ(h.api.options->auth.kind, Auth::Kind::none);
     EXPECT_EQ(h.api.options->timeout_ms, 30000);
     EXPECT_FALSE(h.api.options->insecure);
@@ -246,20 +246,20 @@ TEST_F(ConfigRun, CommandLineBeatsEnvironmentBeatsUserBeatsSystem) {
     TempDir etc;
     h.system_config = etc.write("chatadm.conf", "host = sys\ntimeout = 7\n", 0644);
     EXPECT_EQ(h.run({"status"}).status, 0);
-    EXPECT_EQ(h.api.calls.front().url, "https://sys:5443/api/status");
+    EXPECT_EQ(h.api.calls.front().url, "https://sys:5443/api/status/v0");
     EXPECT_EQ(h.api.options->timeout_ms, 7000);
 
     user_config("host = user\n");
     EXPECT_EQ(h.run({"status"}).status, 0);
-    EXPECT_EQ(h.api.calls.front().url, "https://user:5443/api/status");
+    EXPECT_EQ(h.api.calls.front().url, "https://user:5443/api/status/v0");
     EXPECT_EQ(h.api.options->timeout_ms, 7000);  // still from the system file
 
     h.vars["CHATADM_HOST"] = "env";
     EXPECT_EQ(h.run({"status"}).status, 0);
-    EXPECT_EQ(h.api.calls.front().url, "https://env:5443/api/status");
+    EXPECT_EQ(h.api.calls.front().url, "https://env:5443/api/status/v0");
 
     EXPECT_EQ(h.run({"-h", "cmd:1234", "-T", "3", "status"}).status, 0);
-    EXPECT_EQ(h.api.calls.front().url, "https://cmd:1234/api/status");
+    EXPECT_EQ(h.api.calls.front().url, "https://cmd:1234/api/status/v0");
     EXPECT_EQ(h.api.options->timeout_ms, 3000);
 }
 
@@ -269,7 +269,7 @@ TEST_F(ConfigRun, XdgConfigHome) {
     h.vars["XDG_CONFIG_HOME"] = xdg.path().string();
     user_config("host = home\n");
     EXPECT_EQ(h.run({"status"}).status, 0);
-    EXPECT_EQ(h.api.calls.front().url, "https://xdg:5443/api/status");
+    EXPECT_EQ(h.api.calls.front().url, "https://xdg:5443/api/status/v0");
 }
 
 TEST_F(ConfigRun, ExposedSecretIsRefusedWithStatus3AndAdvice) {

@@ -44,6 +44,22 @@ TEST(UrlHost, ForMessages) {
     EXPECT_EQ(url_host("https://[::1]:5443/api"), "::1");
     EXPECT_EQ(url_host("http://example.com/api/status"), "example.com");
     EXPECT_EQ(command_url("https://lb:5443/api", "status"), "https://lb:5443/api/status");
+    EXPECT_EQ(command_url("https://lb:5443/api", "status", true), "https://lb:5443/api/status/v0");
+}
+
+}  // namespace
+}  // namespace chatadm
+
+namespace chatadm {
+namespace {
+
+TEST(Endpoint, VersionSegmentsInTheBase) {
+    EXPECT_TRUE(names_api_version("https://lb:5443/api/v0"));
+    EXPECT_TRUE(names_api_version("https://lb:5443/v2/api"));
+    EXPECT_FALSE(names_api_version("https://lb:5443/api"));
+    EXPECT_FALSE(names_api_version("https://v1:5443/api"));  // a host, not a path
+    EXPECT_FALSE(names_api_version("https://lb:5443/api/vx"));
+    EXPECT_FALSE(names_api_version("https://lb:5443/v/api"));
 }
 
 }  // namespace

@@ -47,7 +47,12 @@ class FakeApi {
         std::string url;
         std::string command;
         nlohmann::json args;
+        std::optional<int> version;  // a trailing /vN of the URL
     };
+
+    // false: answer like ejabberd 23.01, which takes no /vN after the
+    // command; true: like 24.02 and later.
+    bool takes_version_suffix = true;
 
     void on(const std::string& command, HttpResponse response) {
         replies_[command].push_back(std::move(response));
@@ -57,8 +62,21 @@ class FakeApi {
     }
 
     HttpResponse post(const std::string& url, const std::string& body) {
-        const std::string command = url.substr(url.rfind('/') + 1);
-        calls.push_back({url, command, nlohmann::json::parse(body)});
+        std::string path = url;
+        std::optional<int> version;
+        if (const size_t slash = path.rfind('/');
+            path.compare(slash + 1, 1, "v") == 0 && path.size() > slash + 2 &&
+            path.find_first_not_of("0123456789", slash + 2) == std::string::npos) {
+            version = std::stoi(path.substr(slash + 2));
+            path.erase(slash);
+        }
+        const std::string command = path.substr(path.rfind('/') + 1);
+        calls.push_back({url, command, nlohmann::json::parse(body), version});
+        if (version && !takes_version_suffix) {
+            // ejabberd 23.01: the handler sees two path segments.
+            return {400, "application/json", "",
+                    R"({"status":"error","code":40,"message":"Missing command name."})"};
+        }
         if (auto f = failures_.find(command); f != failures_.end()) throw f->second;
         auto it = replies_.find(command);
         if (it == replies_.end() || it->second.empty()) return endpoint_not_found();

@@ -131,9 +131,10 @@ TEST(CurlTransport, WholeProgramReportsAnHtmlErrorPage) {
     env.make_transport = make_curl_transport;
     env.system_config = "/nonexistent";
     EXPECT_EQ(run({"-h", server.url(), "unread", "-c", "alice"}, io, env), 1);
-    EXPECT_NE(err.str().find("HTTP 503 from " + server.url() +
-                             "/unread_count with an HTML page titled \"503 Service Unavailable\""),
-              std::string::npos)
+    EXPECT_NE(
+        err.str().find("HTTP 503 from " + server.url() +
+                       "/unread_count/v0 with an HTML page titled \"503 Service Unavailable\""),
+        std::string::npos)
         << err.str();
 }
 
