@@ -1,5 +1,6 @@
 #include "cmd_server.hpp"
 
+#include "cluster_check.hpp"
 #include "commands.hpp"
 #include "format.hpp"
 #include "getopt_scan.hpp"
@@ -48,6 +49,32 @@ std::string version_from_status(const std::string& status_message) {
     return status_message.substr(start + marker.size(), end - start - marker.size());
 }
 
+namespace {
+
+ClusterView cluster_view(const json& result) {
+    ClusterView view;
+    for (const auto& row : result_object_list(result, "unread_cluster")) {
+        view[field_string(row, "node")] = field_string(row, "state");
+    }
+    return view;
+}
+
+// Asks unread_cluster until every node behind the address has likely
+// answered (see cluster_probes); returns each answering node's view.
+std::map<std::string, ClusterView> cluster_views(Session& s) {
+    std::map<std::string, ClusterView> views;
+    ClusterView first = cluster_view(s.api().call("unread_cluster", json::object()));
+    const int probes = cluster_probes(first.size());
+    views[answering_node(first)] = std::move(first);
+    for (int i = 1; i < probes; ++i) {
+        ClusterView view = cluster_view(s.api().call("unread_cluster", json::object()));
+        views[answering_node(view)] = std::move(view);
+    }
+    return views;
+}
+
+}  // namespace
+
 void run_status(Session& s) {
     json report = json::object();
     report["url"] = s.api().base_url();
@@ -64,8 +91,27 @@ void run_status(Session& s) {
     } catch (const ApiError& e) {
         if (!e.endpoint_missing()) throw;
     }
+    std::vector<std::string> problems;
+    if (unread["loaded"]) {
+        try {
+            const auto views = cluster_views(s);
+            json answered = json::object();
+            for (const auto& [node, view] : views) answered[node] = view;
+            report["answered_by"] = answered;
+            problems = cluster_problems(views, s.api().base_url());
+        } catch (const ApiError& e) {
+            // A mod_unread from before unread_cluster: no cluster check.
+            if (!e.endpoint_missing()) throw;
+        }
+    }
     report["mod_unread"] = unread;
+    report["problems"] = problems;
     s.io().out << (s.json() ? json_text(report) : format_status(report));
+    if (!problems.empty()) {
+        std::string why = "the cluster is degraded:";
+        for (const auto& p : problems) why += "\n  " + p;
+        throw CliError(ExitStatus::degraded, why);
+    }
 }
 
 }  // namespace chatadm

@@ -14,6 +14,7 @@ enum class ExitStatus : int {
     usage = 2,      // usage or configuration error
     auth = 3,       // authentication or permission refused
     not_found = 4,  // no such user or object
+    degraded = 5,   // status: a cluster node is down, or nodes answer from separate clusters
 };
 
 // An error that ends the run with a message for the operator: what is wrong

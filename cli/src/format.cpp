@@ -144,6 +144,17 @@ std::string format_status(const json& report) {
         }
     }
     row("cluster:", nodes.empty() ? "-" : nodes);
+    // Each node that answered, with the members it sees down, if any.
+    if (auto it = report.find("answered_by"); it != report.end() && it->is_object()) {
+        for (const auto& [node, view] : it->items()) {
+            std::string down;
+            for (const auto& [member, state] : view.items()) {
+                if (state == "down") down += (down.empty() ? "" : ", ") + escape_line(member);
+            }
+            row("answered:", escape_line(node) + " (" + std::to_string(view.size()) +
+                                 " in its cluster" + (down.empty() ? "" : "; down: " + down) + ")");
+        }
+    }
 
     const json& unread = report.contains("mod_unread") ? report["mod_unread"] : json::object();
     const bool loaded = unread.value("loaded", false);

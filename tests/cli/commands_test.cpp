@@ -2,6 +2,8 @@
 // prints, and the exit status for every kind of failure.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "test_support.hpp"
 
 namespace chatadm {
@@ -361,6 +363,65 @@ TEST_F(Commands, StatusJsonWithMod_unread) {
     EXPECT_EQ(report["nodes"], (json{"ejabberd@a"}));
     EXPECT_EQ(report["mod_unread"]["loaded"], true);
     EXPECT_EQ(report["mod_unread"]["stats"], stats);
+}
+
+// status asks unread_cluster several times: through a balancer each answer
+// may come from another node, and each names itself "self".
+class Status : public Commands {
+  protected:
+    void SetUp() override {
+        h.api.on("status", ok("ejabberd 23.01 is running in that node"));
+        h.api.on("list_cluster", ok({"ejabberd@a", "ejabberd@b"}));
+        h.api.on("unread_stats", ok(json::array()));
+    }
+    static HttpResponse view(std::initializer_list<std::pair<const char*, const char*>> rows) {
+        json list = json::array();
+        for (const auto& [node, state] : rows) list.push_back({{"node", node}, {"state", state}});
+        return ok(list);
+    }
+    size_t cluster_calls() const {
+        const auto c = h.api.commands();
+        return static_cast<size_t>(std::count(c.begin(), c.end(), "unread_cluster"));
+    }
+};
+
+TEST_F(Status, HealthyClusterSeenFromBothNodes) {
+    h.api.on("unread_cluster", view({{"ejabberd@a", "self"}, {"ejabberd@b", "running"}}));
+    h.api.on("unread_cluster", view({{"ejabberd@a", "running"}, {"ejabberd@b", "self"}}));
+    const auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("answered:   ejabberd@a (2 in its cluster)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("answered:   ejabberd@b (2 in its cluster)"), std::string::npos) << r.out;
+    EXPECT_GE(cluster_calls(), 4u);
+}
+
+TEST_F(Status, NodeDownIsStatus5) {
+    h.api.on("unread_cluster", view({{"ejabberd@a", "self"}, {"ejabberd@b", "down"}}));
+    const auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.out.find("down: ejabberd@b"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("node ejabberd@b is down"), std::string::npos) << r.err;
+    const auto j = h.run({"-j", "status"});
+    EXPECT_EQ(j.status, 5);
+    EXPECT_EQ(json::parse(j.out)["problems"].size(), 1u);
+}
+
+// Two one-node clusters behind one balancer: each node sees only itself.
+TEST_F(Status, SeparateClustersBehindOneAddressAreStatus5) {
+    h.api.on("unread_cluster", view({{"ejabberd@a", "self"}}));
+    h.api.on("unread_cluster", view({{"ejabberd@b", "self"}}));
+    const auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 5);
+    EXPECT_NE(r.err.find("ejabberd@a and ejabberd@b both answer at https://localhost:5443/api but "
+                         "are not in one cluster"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST_F(Status, ModuleWithoutUnreadClusterSkipsTheCheck) {
+    const auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.find("answered:"), std::string::npos);
 }
 
 // ---- every exit status from the server's side

@@ -169,9 +169,11 @@ def test_chatadm_through_haproxy(cluster, admin_pw):
     c = cluster
     assert chatadm(c, "send", "bob", "alice", "through the balancer").returncode == 0
     status = chatadm(c, "status")
-    assert status.returncode == 0
+    assert status.returncode == 0, status.stderr
     for n in c.nodes:
         assert any(n.node in l and "ready" in l for l in status.stdout.splitlines()), status.stdout
+        # Both nodes answered through haproxy, each in a cluster of two.
+        assert f"answered:   {n.node} (2 in its cluster)" in status.stdout, status.stdout
     count = chatadm(c, "unread", "-c", "alice")
     assert count.returncode == 0 and int(count.stdout) == c.nodes[1].store_count("alice")
 
@@ -201,6 +203,10 @@ def test_balancer_marks_a_dead_node_down_and_keeps_serving(cluster, admin_pw):
         bound = c.check_interval_ms * 2 / 1000 + 2.0
         print(f"haproxy marked {b.name} down {took:.2f} s after kill -9 (bound {bound:.1f} s)")
         assert time.monotonic() - killed < bound
+        # status through haproxy, answered by A alone, names B down.
+        status = chatadm(c, "status")
+        assert status.returncode == 5, (status.stdout, status.stderr)
+        assert f"node {b.node} is down" in status.stderr, status.stderr
         # Clients still get in, on A.
         assert send_via(a, "carol", "dave", ["while B is down"]) == []
         assert xc.send_messages(c.lb_xmpp, c.ca[0], jid("carol"), pw("carol"), jid("dave"),
