@@ -72,20 +72,10 @@ size_t collect_body(char* data, size_t size, size_t count, void* user) {
     return size * count;
 }
 
-size_t collect_header(char* data, size_t size, size_t count, void* user) {
-    auto* response = static_cast<HttpResponse*>(user);
-    std::string line(data, size * count);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    const size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (auto& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        size_t start = colon + 1;
-        while (start < line.size() && line[start] == ' ') ++start;
-        if (name == "content-type") response->content_type = line.substr(start);
-        if (name == "location") response->location = line.substr(start);
-    }
-    return size * count;
+// A string libcurl reports about the last transfer, or "" if it has none.
+std::string info_string(CURL* h, CURLINFO what) {
+    char* value = nullptr;
+    return curl_easy_getinfo(h, what, &value) == CURLE_OK && value != nullptr ? value : "";
 }
 
 class CurlTransport final : public Transport {
@@ -133,7 +123,6 @@ class CurlTransport final : public Transport {
         headers_ = std::move(headers);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_.get());
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_body);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_header);
     }
 
     HttpResponse post(const std::string& url, const std::string& json_body) override {
@@ -144,7 +133,6 @@ class CurlTransport final : public Transport {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body.c_str());
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
 
         const auto start = std::chrono::steady_clock::now();
         const CURLcode rc = curl_easy_perform(h);
@@ -160,6 +148,9 @@ class CurlTransport final : public Transport {
             throw TransportError(classify_curl_code(static_cast<int>(rc)), detail);
         }
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+        response.content_type = info_string(h, CURLINFO_CONTENT_TYPE);
+        // Where a redirect would lead (never followed: see the constructor).
+        response.location = info_string(h, CURLINFO_REDIRECT_URL);
         trace(url, "HTTP " + std::to_string(response.status), elapsed);
         if (options_.verbosity >= 3 && options_.trace != nullptr) {
             *options_.trace << "chatadm:   request " << json_body << "\n"
