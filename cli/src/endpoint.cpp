@@ -1,6 +1,10 @@
 #include "endpoint.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "errors.hpp"
 
@@ -13,107 +17,66 @@ namespace {
                                           " (expected host, host:port or an http(s):// URL)");
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
+struct UrlDeleter {
+    void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+using Url = std::unique_ptr<CURLU, UrlDeleter>;
+
+// One part of a parsed URL, or nothing if the URL has none.
+std::optional<std::string> part(const Url& url, CURLUPart which) {
+    char* value = nullptr;
+    if (curl_url_get(url.get(), which, &value, 0) != CURLUE_OK || value == nullptr) return {};
+    std::string out(value);
+    curl_free(value);
     return out;
-}
-
-bool valid_port(std::string_view port) {
-    if (port.empty() || port.size() > 5) return false;
-    long n = 0;
-    for (char c : port) {
-        if (c < '0' || c > '9') return false;
-        n = n * 10 + (c - '0');
-    }
-    return n >= 1 && n <= 65535;
-}
-
-bool valid_hostname(std::string_view name) {
-    if (name.empty()) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '.' || c == '_';
-    });
-}
-
-bool valid_ipv6(std::string_view addr) {
-    if (addr.empty()) return false;
-    return std::all_of(addr.begin(), addr.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-               c == ':' || c == '.' || c == '%';
-    });
-}
-
-std::string normalise_path(std::string_view host, std::string_view path) {
-    if (path.find_first_of("?# ") != std::string_view::npos) {
-        bad_host(host, "the URL must not have a query, fragment or spaces");
-    }
-    std::string p(path);
-    while (!p.empty() && p.back() == '/') p.pop_back();
-    return p.empty() ? default_api_path : p;
 }
 
 }  // namespace
 
 std::string api_base_url(std::string_view host) {
     if (host.empty()) bad_host(host, "it is empty");
-
-    if (const size_t sep = host.find("://"); sep != std::string_view::npos) {
-        const std::string scheme = lower(host.substr(0, sep));
-        if (scheme != "http" && scheme != "https") {
-            bad_host(host, "only http:// and https:// are supported");
-        }
-        std::string_view rest = host.substr(sep + 3);
-        const size_t slash = rest.find('/');
-        const std::string_view authority = rest.substr(0, slash);
-        if (authority.empty()) bad_host(host, "the URL has no host");
-        if (authority.find('@') != std::string_view::npos) {
-            bad_host(host, "credentials do not belong in the URL; use -u and -P");
-        }
-        const std::string_view path =
-            slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-        return scheme + "://" + std::string(authority) + normalise_path(host, path);
+    const bool has_scheme = host.find("://") != std::string_view::npos;
+    std::string text(host);
+    // A bare IPv6 address cannot carry a port (its last group would be
+    // ambiguous): it is all address.
+    if (!has_scheme && text.front() != '[' && text.find('/') == std::string::npos &&
+        std::count(text.begin(), text.end(), ':') > 1) {
+        text = "[" + text + "]";
     }
 
-    const size_t slash = host.find('/');
-    const std::string_view authority = host.substr(0, slash);
-    const std::string_view path =
-        slash == std::string_view::npos ? std::string_view{} : host.substr(slash);
-    std::string name;
-    std::string port = default_api_port;
-
-    if (!authority.empty() && authority.front() == '[') {
-        const size_t close = authority.find(']');
-        if (close == std::string_view::npos) bad_host(host, "missing ']'");
-        const std::string_view addr = authority.substr(1, close - 1);
-        if (!valid_ipv6(addr)) bad_host(host, "not an IPv6 address between [ ]");
-        name = "[" + std::string(addr) + "]";
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':' || !valid_port(after.substr(1))) {
-                bad_host(host, "the port must be a number from 1 to 65535");
-            }
-            port = std::string(after.substr(1));
-        }
-    } else if (std::count(authority.begin(), authority.end(), ':') > 1) {
-        // A bare IPv6 address cannot carry a port: the last group would be ambiguous.
-        if (!valid_ipv6(authority)) bad_host(host, "not a host name or address");
-        name = "[" + std::string(authority) + "]";
-    } else {
-        const size_t colon = authority.find(':');
-        name = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) {
-            if (!valid_port(authority.substr(colon + 1))) {
-                bad_host(host, "the port must be a number from 1 to 65535");
-            }
-            port = std::string(authority.substr(colon + 1));
-        }
-        if (!valid_hostname(name)) bad_host(host, "not a host name or address");
+    Url url(curl_url());
+    if (!url) throw std::bad_alloc();
+    // Without a scheme libcurl takes https, which is what ejabberd's API
+    // listener speaks by default.
+    if (const CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, text.c_str(),
+                                          CURLU_DEFAULT_SCHEME | CURLU_NON_SUPPORT_SCHEME);
+        rc != CURLUE_OK) {
+        bad_host(host, curl_url_strerror(rc));
     }
-    return "https://" + name + ":" + port + normalise_path(host, path);
+    const std::string scheme = part(url, CURLUPART_SCHEME).value_or("");
+    if (scheme != "http" && scheme != "https") {
+        bad_host(host, "only http:// and https:// are supported");
+    }
+    if (part(url, CURLUPART_USER) || part(url, CURLUPART_PASSWORD)) {
+        bad_host(host, "credentials do not belong in the URL; use -u and -P");
+    }
+    if (part(url, CURLUPART_QUERY) || part(url, CURLUPART_FRAGMENT) ||
+        text.find(' ') != std::string::npos) {
+        bad_host(host, "the URL must not have a query, fragment or spaces");
+    }
+    const std::string authority =
+        text.substr(0, text.find('/', has_scheme ? text.find("://") + 3 : 0));
+    if (authority.back() == ':') bad_host(host, "the port must be a number from 1 to 65535");
+    if (const auto port = part(url, CURLUPART_PORT); port && std::stol(*port) == 0) {
+        bad_host(host, "the port must be a number from 1 to 65535");
+    }
+    if (!has_scheme && !part(url, CURLUPART_PORT)) {
+        curl_url_set(url.get(), CURLUPART_PORT, default_api_port, 0);
+    }
+    std::string path = part(url, CURLUPART_PATH).value_or("");
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    curl_url_set(url.get(), CURLUPART_PATH, path.empty() ? default_api_path : path.c_str(), 0);
+    return part(url, CURLUPART_URL).value_or("");
 }
 
 bool names_api_version(const std::string& base) {
