@@ -2,14 +2,14 @@
 
 #include <cstdlib>
 
-#include "commands.hpp"
-#include "curl_transport.hpp"
-#include "endpoint.hpp"
+#include "api/curl_transport.hpp"
+#include "api/endpoint.hpp"
+#include "commands/commands.hpp"
 #include "errors.hpp"
-#include "getopt_scan.hpp"
-#include "global_args.hpp"
-#include "password.hpp"
-#include "usage.hpp"
+#include "output/usage.hpp"
+#include "settings/getopt_scan.hpp"
+#include "settings/global_args.hpp"
+#include "settings/password.hpp"
 
 namespace chatadm {
 

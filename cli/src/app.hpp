@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "session.hpp"
-#include "transport.hpp"
+#include "api/transport.hpp"
+#include "commands/session.hpp"
+#include "settings/config.hpp"
 
 namespace chatadm {
 

@@ -1,7 +1,7 @@
 #include "jid.hpp"
 
 #include "errors.hpp"
-#include "text_escape.hpp"
+#include "output/text_escape.hpp"
 
 namespace chatadm {
 

@@ -3,14 +3,14 @@
 // stderr, exit status 2, no request made).
 #include <gtest/gtest.h>
 
-#include "cmd_send.hpp"
-#include "cmd_server.hpp"
-#include "cmd_unread.hpp"
-#include "commands.hpp"
+#include "commands/cmd_send.hpp"
+#include "commands/cmd_server.hpp"
+#include "commands/cmd_unread.hpp"
+#include "commands/commands.hpp"
 #include "errors.hpp"
-#include "getopt_scan.hpp"
-#include "global_args.hpp"
-#include "option_values.hpp"
+#include "settings/getopt_scan.hpp"
+#include "settings/global_args.hpp"
+#include "settings/option_values.hpp"
 #include "test_support.hpp"
 
 namespace chatadm {

@@ -1,5 +1,5 @@
 // Config files, environment, precedence and the handling of secrets.
-#include "config.hpp"
+#include "settings/config.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "errors.hpp"
-#include "password.hpp"
-#include "settings.hpp"
+#include "settings/password.hpp"
+#include "settings/settings.hpp"
 #include "test_support.hpp"
 
 namespace chatadm {

@@ -1,4 +1,4 @@
-#include "endpoint.hpp"
+#include "api/endpoint.hpp"
 
 #include <gtest/gtest.h>
 

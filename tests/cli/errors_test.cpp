@@ -2,8 +2,8 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
-#include "api_errors.hpp"
-#include "curl_transport.hpp"
+#include "api/api_errors.hpp"
+#include "api/curl_transport.hpp"
 #include "test_support.hpp"
 
 namespace chatadm {

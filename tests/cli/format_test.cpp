@@ -1,13 +1,13 @@
 // Output for people must be safe on a terminal; output for scripts must
 // parse back to what the server said.
-#include "format.hpp"
+#include "output/format.hpp"
 
 #include <gtest/gtest.h>
 
-#include "cmd_server.hpp"
+#include "api/results.hpp"
+#include "commands/cmd_server.hpp"
 #include "errors.hpp"
-#include "results.hpp"
-#include "text_escape.hpp"
+#include "output/text_escape.hpp"
 
 namespace chatadm {
 namespace {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "api/transport.hpp"
 #include "app.hpp"
-#include "transport.hpp"
 
 namespace chatadm::test {
 

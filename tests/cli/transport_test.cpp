@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "curl_transport.hpp"
+#include "api/curl_transport.hpp"
 #include "fake_server.hpp"
 #include "test_support.hpp"
 
