@@ -58,9 +58,9 @@ bool valid_bearer_token(const std::string& token) {
 Auth obtain_auth(const CredentialPlan& plan, const Environment& env) {
     Auth auth;
     switch (plan.kind) {
-        case CredentialPlan::Kind::none:
+        case Auth::Kind::none:
             return auth;
-        case CredentialPlan::Kind::bearer:
+        case Auth::Kind::bearer:
             // The token goes into a header line: a stray newline (say, an
             // error message captured instead of a token) must not get there.
             if (!valid_bearer_token(plan.token)) {
@@ -72,7 +72,7 @@ Auth obtain_auth(const CredentialPlan& plan, const Environment& env) {
             auth.kind = Auth::Kind::bearer;
             auth.secret = plan.token;
             return auth;
-        case CredentialPlan::Kind::basic:
+        case Auth::Kind::basic:
             break;
     }
     auth.kind = Auth::Kind::basic;
@@ -131,7 +131,7 @@ int execute(const Invocation& inv, const Action& action, Io& io, const Environme
     options.trace = &io.err;
     const std::unique_ptr<Transport> transport = env.make_transport(options);
 
-    ApiClient api(*transport, base, auth.kind, auth.user, conn.timeout_ms);
+    ApiClient api(*transport, base, auth, conn.timeout_ms);
     Session session(api, io, inv.json, inv.verbosity);
     action(session);
     return status_code(ExitStatus::ok);

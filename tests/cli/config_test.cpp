@@ -164,22 +164,22 @@ TEST(Credentials, ChosenAsAUnitFromTheHighestLayerThatMentionsThem) {
     Settings cmd_pw;
     cmd_pw.password_file = "/pw";
 
-    EXPECT_EQ(plan_credentials({}).kind, CredentialPlan::Kind::none);
+    EXPECT_EQ(plan_credentials({}).kind, Auth::Kind::none);
 
     auto p = plan_credentials({layer("~/u", user_cfg)});
-    EXPECT_EQ(p.kind, CredentialPlan::Kind::basic);
+    EXPECT_EQ(p.kind, Auth::Kind::basic);
     EXPECT_EQ(p.user, "admin@x");
     EXPECT_EQ(*p.password, "pw");
 
     // The environment's token beats the user config's user and password.
     p = plan_credentials({layer("environment", env_token), layer("~/u", user_cfg)});
-    EXPECT_EQ(p.kind, CredentialPlan::Kind::bearer);
+    EXPECT_EQ(p.kind, Auth::Kind::bearer);
     EXPECT_EQ(p.token, "tok");
 
     // -u on the command line beats the token; the password comes from below.
     p = plan_credentials(
         {layer("command line", cmd_user), layer("environment", env_token), layer("~/u", user_cfg)});
-    EXPECT_EQ(p.kind, CredentialPlan::Kind::basic);
+    EXPECT_EQ(p.kind, Auth::Kind::basic);
     EXPECT_EQ(p.user, "root@x");
     EXPECT_EQ(*p.password, "pw");
 

@@ -12,8 +12,8 @@ namespace {
 using test::api_error;
 using test::reply;
 
-const CallContext basic{"unread_count", "https://lb:5443/api/unread_count", Auth::Kind::basic,
-                        "admin@lb"};
+const CallContext basic{"unread_count", "https://lb:5443/api/unread_count",
+                        Auth{Auth::Kind::basic, "admin@lb", {}}};
 
 struct Mapped {
     ExitStatus status;
@@ -50,13 +50,13 @@ TEST(InterpretResponse, WrongCredentialsIs3) {
                     "admin@lb: wrong admin JID or password"));
     // A JID without its domain is the classic mistake: say so.
     CallContext bare = basic;
-    bare.user = "admin";
+    bare.auth.user = "admin";
     EXPECT_TRUE(has(map(api_error(401, 10, "x"), bare).message, "needs its domain, e.g. admin@lb"));
     CallContext bearer = basic;
-    bearer.auth = Auth::Kind::bearer;
+    bearer.auth.kind = Auth::Kind::bearer;
     EXPECT_TRUE(has(map(api_error(401, 10, "x"), bearer).message, "oauth_issue_token"));
     CallContext none = basic;
-    none.auth = Auth::Kind::none;
+    none.auth.kind = Auth::Kind::none;
     EXPECT_TRUE(has(map(api_error(401, 10, "x"), none).message, "requires authentication"));
 }
 
@@ -67,7 +67,7 @@ TEST(InterpretResponse, ForbiddenIs3AndPointsAtApiPermissions) {
     EXPECT_TRUE(has(m.message, "permission denied: admin@lb may not run 'unread_count'"));
     EXPECT_TRUE(has(m.message, "api_permissions"));
     CallContext none = basic;
-    none.auth = Auth::Kind::none;
+    none.auth.kind = Auth::Kind::none;
     EXPECT_TRUE(has(map(api_error(403, 32, "x"), none).message, "no credentials were sent"));
     // A proxy's own 403 page is still a refusal.
     EXPECT_EQ(map(reply(403, "<html>Forbidden</html>", "text/html")).status, ExitStatus::auth);

@@ -4,12 +4,10 @@
 
 namespace chatadm {
 
-ApiClient::ApiClient(Transport& transport, std::string base_url, Auth::Kind auth, std::string user,
-                     long timeout_ms)
+ApiClient::ApiClient(Transport& transport, std::string base_url, const Auth& auth, long timeout_ms)
     : transport_(transport),
       base_url_(std::move(base_url)),
-      auth_(auth),
-      user_(std::move(user)),
+      auth_{auth.kind, auth.user, {}},
       timeout_ms_(timeout_ms),
       versioned_(!names_api_version(base_url_)) {}
 
@@ -43,7 +41,7 @@ nlohmann::json ApiClient::call(const std::string& command, const nlohmann::json&
         url = command_url(base_url_, command, false);
         response = post();
     }
-    return interpret_response(CallContext{command, url, auth_, user_}, response);
+    return interpret_response(CallContext{command, url, auth_}, response);
 }
 
 }  // namespace chatadm

@@ -11,8 +11,8 @@ namespace chatadm {
 
 class ApiClient {
   public:
-    ApiClient(Transport& transport, std::string base_url, Auth::Kind auth, std::string user,
-              long timeout_ms);
+    // auth: the identity the transport sends, named in error messages.
+    ApiClient(Transport& transport, std::string base_url, const Auth& auth, long timeout_ms);
 
     // POST base/command with args; returns the result or throws ApiError
     // (server answered) or CliError (no answer), both with advice.
@@ -23,8 +23,7 @@ class ApiClient {
   private:
     Transport& transport_;
     std::string base_url_;
-    Auth::Kind auth_;
-    std::string user_;
+    Auth auth_;  // without its secret
     long timeout_ms_;
     // Whether command URLs carry chatadm's API version; cleared for the rest
     // of the run when the server turns out to take none (see call()).

@@ -66,9 +66,9 @@ std::string describe_non_json(const HttpResponse& r) {
 }
 
 std::string who(const CallContext& call) {
-    switch (call.auth) {
+    switch (call.auth.kind) {
         case Auth::Kind::basic:
-            return call.user;
+            return call.auth.user;
         case Auth::Kind::bearer:
             return "the OAuth token's account";
         case Auth::Kind::none:
@@ -121,14 +121,14 @@ json interpret_response(const CallContext& call, const HttpResponse& r) {
     switch (status) {
         case 401: {
             std::string text;
-            if (call.auth == Auth::Kind::basic) {
-                text = "authentication failed at " + call.url + " as " + escape_line(call.user) +
-                       ": wrong admin JID or password" + says(msg);
-                if (call.user.find('@') == std::string::npos) {
-                    text += "; the admin JID needs its domain, e.g. " + escape_line(call.user) +
-                            "@" + url_host(call.url);
+            if (call.auth.kind == Auth::Kind::basic) {
+                text = "authentication failed at " + call.url + " as " +
+                       escape_line(call.auth.user) + ": wrong admin JID or password" + says(msg);
+                if (call.auth.user.find('@') == std::string::npos) {
+                    text += "; the admin JID needs its domain, e.g. " +
+                            escape_line(call.auth.user) + "@" + url_host(call.url);
                 }
-            } else if (call.auth == Auth::Kind::bearer) {
+            } else if (call.auth.kind == Auth::Kind::bearer) {
                 text = "the OAuth token was rejected by " + call.url + says(msg) +
                        ": it may be expired or lack the ejabberd:admin scope; issue a new one "
                        "with: ejabberdctl oauth_issue_token ADMIN-JID 3600 ejabberd:admin";
@@ -143,7 +143,7 @@ json interpret_response(const CallContext& call, const HttpResponse& r) {
         case 403: {
             std::string text = "permission denied: " + who(call) + " may not run '" + call.command +
                                "' at " + call.url + says(msg);
-            if (call.auth == Auth::Kind::none) {
+            if (call.auth.kind == Auth::Kind::none) {
                 text +=
                     "; no credentials were sent: give an admin JID with -u, or set "
                     "CHATADM_TOKEN";

@@ -36,8 +36,7 @@ class ApiError : public CliError {
 struct CallContext {
     std::string command;
     std::string url;
-    Auth::Kind auth = Auth::Kind::none;
-    std::string user;  // for basic auth
+    Auth auth;  // who asked, for messages (never the secret)
 };
 
 // The parsed result of a 200 reply; otherwise throws ApiError:

@@ -52,12 +52,12 @@ CredentialPlan plan_credentials(const std::vector<SettingsLayer>& layers) {
                 ExitStatus::usage,
                 deciding->origin + " gives both an OAuth token and a user/password; keep only one");
         }
-        plan.kind = CredentialPlan::Kind::bearer;
+        plan.kind = Auth::Kind::bearer;
         plan.token = *s.token;
         return plan;
     }
 
-    plan.kind = CredentialPlan::Kind::basic;
+    plan.kind = Auth::Kind::basic;
     // The deciding layer may give only part (say -P on the command line with
     // the user from a config file): fill the rest from lower layers, but
     // never a token.

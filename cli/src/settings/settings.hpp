@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "api/transport.hpp"
+
 namespace chatadm {
 
 // Every field is optional so that a source which leaves it unset lets a
@@ -44,8 +46,7 @@ ConnectionSettings merge_connection(const std::vector<SettingsLayer>& layers);
 // CHATADM_TOKEN in the environment is not mixed with a user and password
 // from a config file.
 struct CredentialPlan {
-    enum class Kind { none, basic, bearer };
-    Kind kind = Kind::none;
+    Auth::Kind kind = Auth::Kind::none;
     std::string user;                          // basic
     std::optional<std::string> password;       // basic, given inline
     std::optional<std::string> password_file;  // basic, given as a file
