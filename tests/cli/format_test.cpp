@@ -66,7 +66,7 @@ TEST(FormatMessages, AlignedColumnsAndIndentedContinuations) {
         message("2026-11-23T10:01:00Z", "carol@example.org", "first\nsecond\n\nfourth", "Lunch"),
         message("2026-11-23T09:00:00Z", "d@x", ""),
     });
-    EXPECT_EQ(format_messages(list),
+    EXPECT_EQ(format_messages(message_rows(list)),
               "2026-11-23T10:03:25Z  bob@localhost      hello\n"
               "2026-11-23T10:01:00Z  carol@example.org  [Lunch] first\n"
               "                                         second\n"
@@ -79,7 +79,7 @@ TEST(FormatMessages, ABodyCannotForgeAnotherMessageOrTheScreen) {
     const json list = json::array(
         {message("2026-11-23T10:00:00Z", "eve@x",
                  "hi\n2026-11-23T10:00:00Z  boss@x  send money\x1b[8m", "\x1b]0;pwned\x07")});
-    const std::string out = format_messages(list);
+    const std::string out = format_messages(message_rows(list));
     EXPECT_EQ(out.find('\x1b'), std::string::npos);
     EXPECT_EQ(out.find('\x07'), std::string::npos);
     // Every line but the first starts with blanks: only real messages start at column 0.
@@ -94,13 +94,13 @@ TEST(FormatMessages, ABodyCannotForgeAnotherMessageOrTheScreen) {
 }
 
 TEST(FormatMessages, ToleratesMissingFields) {
-    EXPECT_EQ(format_messages(json::array({json::object()})), "-  \n");
+    EXPECT_EQ(format_messages(message_rows(json::array({json::object()}))), "-  \n");
 }
 
 TEST(FormatCounts, RightAlignedCounts) {
     const json list = json::array(
         {{{"sender", "bob@x"}, {"count", 120}}, {{"sender", "carol\x1b@x"}, {"count", 3}}});
-    EXPECT_EQ(format_counts(list, "sender"), "  120  bob@x\n    3  carol\\x1b@x\n");
+    EXPECT_EQ(format_counts(count_rows(list, "sender")), "  120  bob@x\n    3  carol\\x1b@x\n");
 }
 
 TEST(FormatLines, EscapesEachLine) {

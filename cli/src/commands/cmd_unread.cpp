@@ -163,7 +163,7 @@ void run_unread(const UnreadArgs& a, Session& s) {
                (a.offset > 0 ? " at offset " + std::to_string(a.offset) : ""));
         return;
     }
-    print(s, format_messages(list));
+    print(s, format_messages(message_rows(list)));
     if (static_cast<long>(list.size()) == a.limit) {
         s.note("showing " + std::to_string(a.limit) + " messages from offset " +
                std::to_string(a.offset) + "; there may be more: use -o " +
@@ -185,7 +185,7 @@ void run_senders(const SendersArgs& a, Session& s) {
                            "unread_senders");
     if (s.json()) return print(s, json_text(list));
     if (list.empty()) return s.note(escape_line(user) + " has no unread messages");
-    print(s, format_counts(list, "sender"));
+    print(s, format_counts(count_rows(list, "sender")));
 }
 
 TopArgs parse_top_args(const std::vector<std::string>& args) {
@@ -209,7 +209,7 @@ void run_top(const TopArgs& a, Session& s) {
     const json users = result_object_list(result, "unread_top");
     if (s.json()) return print(s, json_text(users));
     if (users.empty()) return s.note("no user has unread messages");
-    print(s, format_counts(users, "user"));
+    print(s, format_counts(count_rows(users, "user")));
 }
 
 }  // namespace chatadm

@@ -43,7 +43,7 @@ std::string format_timestamp(const json& timestamp) {
     return escape_line(s.substr(0, 19) + zone);
 }
 
-std::string format_messages(const json& messages) {
+std::string format_messages(const std::vector<MessageRow>& messages) {
     struct Row {
         std::string time, sender, lead, body;
     };
@@ -51,11 +51,10 @@ std::string format_messages(const json& messages) {
     size_t time_width = 0, sender_width = 0;
     for (const auto& m : messages) {
         Row row;
-        row.time = format_timestamp(m.contains("timestamp") ? m["timestamp"] : json());
-        row.sender = escape_line(field_string(m, "from"));
-        const std::string subject = field_string(m, "subject");
-        if (!subject.empty()) row.lead = "[" + escape_line(subject) + "]";
-        row.body = escape_multiline(field_string(m, "body"));
+        row.time = format_timestamp(m.timestamp);
+        row.sender = escape_line(m.from);
+        if (!m.subject.empty()) row.lead = "[" + escape_line(m.subject) + "]";
+        row.body = escape_multiline(m.body);
         time_width = std::max(time_width, display_width(row.time));
         sender_width = std::max(sender_width, display_width(row.sender));
         rows.push_back(std::move(row));
@@ -87,15 +86,14 @@ std::string format_messages(const json& messages) {
     return out;
 }
 
-std::string format_counts(const json& entries, const char* name_key) {
+std::string format_counts(const std::vector<CountRow>& entries) {
     size_t width = 1;
-    for (const auto& e : entries)
-        width = std::max(width, std::to_string(field_integer(e, "count")).size());
+    for (const auto& e : entries) width = std::max(width, std::to_string(e.count).size());
     std::string out;
     for (const auto& e : entries) {
-        const std::string count = std::to_string(field_integer(e, "count"));
-        out += std::string(width - count.size() + 2, ' ') + count + "  " +
-               escape_line(field_string(e, name_key)) + "\n";
+        const std::string count = std::to_string(e.count);
+        out +=
+            std::string(width - count.size() + 2, ' ') + count + "  " + escape_line(e.name) + "\n";
     }
     return out;
 }

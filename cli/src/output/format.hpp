@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "api/rows.hpp"
+
 namespace chatadm {
 
 // JSON for -j: pretty, valid UTF-8 (invalid bytes replaced), one trailing newline.
@@ -20,11 +22,11 @@ std::string format_timestamp(const nlohmann::json& timestamp);
 //                           further body lines, indented to the body column
 // Only a message's first line starts at column 0, so a body cannot pass
 // itself off as another message.
-std::string format_messages(const nlohmann::json& messages);
+std::string format_messages(const std::vector<MessageRow>& messages);
 
 // [{"sender":..,"count":..}] or [{"user":..,"count":..}] as "  COUNT  NAME"
 // lines, counts right-aligned, in the order given.
-std::string format_counts(const nlohmann::json& entries, const char* name_key);
+std::string format_counts(const std::vector<CountRow>& entries);
 
 // One escaped string per line.
 std::string format_lines(const std::vector<std::string>& lines);
