@@ -90,6 +90,24 @@ step up-three vagrant up --provider libvirt ejabberd ejabberd_slave haproxy
 grep -q "Running provisioner: puppet" "$LOGDIR/up-three.log" || fail "vagrant up ran no Puppet"
 
 NODES="ejabberd@ejabberd1.example ejabberd@ejabberd2.example"
+# One mnesia cluster, seen from both nodes: list_cluster is mnesia's running
+# db nodes, so two one-node clusters show one name each.
+check_cluster() { # check_cluster LOGNAME
+    local m out
+    for m in ejabberd ejabberd_slave; do
+        out=$(on "$m" 'sudo ejabberdctl list_cluster' 2>&1) || fail "list_cluster on $m: $out"
+        printf '%s: %s\n' "$m" "$(echo $out)" >>"$LOGDIR/$1.log"
+        for n in $NODES; do
+            echo "$out" | grep -q "$n" || fail "$n not in $m's cluster (two clusters, not one): $out"
+        done
+    done
+}
+check_cluster cluster-after-up
+# Packages only: no compiler, no -dev package on any machine.
+for m in ejabberd ejabberd_slave haproxy; do
+    on "$m" 'for c in gcc g++ cc c++ cmake; do command -v $c && exit 1; done; dpkg -l "*-dev" 2>/dev/null | grep "^ii" && exit 1; exit 0' \
+        >"$LOGDIR/no-compiler-$m.log" 2>&1 || fail "$m has a compiler or a -dev package: $(cat "$LOGDIR/no-compiler-$m.log")"
+done
 check_status() { # check_status EXPECT_SLAVE(ready|down)
     local out; out=$(on haproxy 'chatadm status' 2>&1) || fail "chatadm status on haproxy failed: $out"
     echo "$out" >>"$LOGDIR/status.log"
@@ -125,6 +143,8 @@ step provision-again vagrant provision
 if grep -E 'Notice: /Stage\[' "$LOGDIR/provision-again.log"; then
     fail "second vagrant provision changed resources (above)"
 fi
+[ "$(grep -c 'Notice: Applied catalog' "$LOGDIR/provision-again.log")" -eq 3 ] \
+    || fail "second vagrant provision did not apply Puppet on all three machines"
 
 # -- the slave halted: status shows it down, haproxy still serves.
 step halt-slave vagrant halt ejabberd_slave
@@ -134,8 +154,7 @@ on haproxy 'chatadm unread alice' 2>&1 | grep -q "hello from the vm test" || fai
 # -- back up: it rejoins.
 step up-slave vagrant up ejabberd_slave
 check_status ready
-on ejabberd_slave 'sudo ejabberdctl list_cluster' >"$LOGDIR/cluster.log" 2>&1 || fail "list_cluster on the slave"
-for n in $NODES; do grep -q "$n" "$LOGDIR/cluster.log" || fail "$n not in the slave's cluster: $(cat "$LOGDIR/cluster.log")"; done
+check_cluster cluster-after-rejoin
 
 step destroy vagrant destroy -f
 trap - EXIT
