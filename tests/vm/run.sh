@@ -109,12 +109,20 @@ for m in ejabberd ejabberd_slave haproxy; do
         >"$LOGDIR/no-compiler-$m.log" 2>&1 || fail "$m has a compiler or a -dev package: $(cat "$LOGDIR/no-compiler-$m.log")"
 done
 check_status() { # check_status EXPECT_SLAVE(ready|down)
-    local out; out=$(on haproxy 'chatadm status' 2>&1) || fail "chatadm status on haproxy failed: $out"
+    # chatadm status exits 5 when a cluster member is down or the nodes
+    # behind haproxy are not one cluster, naming the problem.
+    local out rc; out=$(on haproxy 'chatadm status' 2>&1); rc=$?
     echo "$out" >>"$LOGDIR/status.log"
     echo "$out" | grep 'ejabberd@ejabberd1.example' | grep -q ready || fail "ejabberd1 not ready in: $out"
     if [ "$1" = ready ]; then
+        [ "$rc" = 0 ] || fail "chatadm status exited $rc with both nodes up: $out"
         echo "$out" | grep 'ejabberd@ejabberd2.example' | grep -q ready || fail "ejabberd2 not ready in: $out"
+        for n in ejabberd@ejabberd1.example ejabberd@ejabberd2.example; do
+            echo "$out" | grep -q "answered: *$n (2 in its cluster)" || fail "$n did not answer in a cluster of two: $out"
+        done
     else
+        [ "$rc" = 5 ] || fail "chatadm status exited $rc, not 5, with the slave halted: $out"
+        echo "$out" | grep -q "node ejabberd@ejabberd2.example is down" || fail "status does not name ejabberd2 down: $out"
         echo "$out" | grep 'ejabberd@ejabberd2.example' | grep -q ready && fail "halted ejabberd2 still ready in: $out"
     fi
     return 0
