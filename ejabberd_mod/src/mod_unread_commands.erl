@@ -105,6 +105,9 @@ get_commands_spec() ->
 	name = unread_stats, tags = [offline],
 	desc = "State of the unread index on every node of the cluster",
 	longdesc = "Per node and host: state (ready or rebuilding; "
+		   "'stale: store unreachable since <time>' while the index "
+		   "cannot read the store's changes and answers from what it "
+		   "last knew; "
 		   "'refused: <reason>' for a host where the module is "
 		   "configured but cannot index the store; for a node "
 		   "without an index: not loaded or unreachable), unread "
@@ -293,8 +296,9 @@ local_stats() ->
     lists:map(
       fun(Host) ->
 	      #{state := St, total := Total, users := Users, memory := Mem,
-		last_rebuild := Last, rebuild_ms := Ms} = mod_unread_server:info(Host),
-	      {Node, Host, atom_to_list(St), Total, Users, Mem,
+		last_rebuild := Last, rebuild_ms := Ms,
+		store_status := Store} = mod_unread_server:info(Host),
+	      {Node, Host, state_text(St, Store), Total, Users, Mem,
 	       case Last of
 		   undefined -> "";
 		   _ -> calendar:system_time_to_rfc3339(Last, [{offset, "Z"}])
@@ -303,6 +307,14 @@ local_stats() ->
       end, mod_unread:loaded_hosts()) ++
 	[{Node, Host, State, 0, 0, 0, "", 0}
 	 || {Host, State} <- mod_unread:refused_hosts()].
+
+%% An index whose backend cannot read the store's changes answers from
+%% what it last knew: say so, and since when.
+state_text(ready, {unreachable, Since}) ->
+    "stale: store unreachable since " ++
+	calendar:system_time_to_rfc3339(Since, [{offset, "Z"}]);
+state_text(St, _Store) ->
+    atom_to_list(St).
 
 %% Rows sorted by node name; every running db node is a known one too, but
 %% both lists are read, so a node is never missing whatever their order.
