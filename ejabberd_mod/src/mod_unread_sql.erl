@@ -171,16 +171,15 @@ read_user(LUser, Host) ->
 -spec record(binary(), binary(), integer(), binary(), binary()) ->
 		    {ok, #offline_msg{}} | error.
 record(LUser, Host, Seq, XML, CreatedAt) ->
-    try fxml_stream:parse_element(XML) of
-	#xmlel{} = El ->
-	    From = jid:decode(fxml:get_tag_attr_s(<<"from">>, El)),
-	    To = jid:decode(fxml:get_tag_attr_s(<<"to">>, El)),
-	    {ok, #offline_msg{us = {LUser, Host},
-			      timestamp = timestamp(El, Host, CreatedAt, Seq),
-			      expire = {seq, Seq},
-			      from = From, to = To, packet = El}};
-	_ ->
-	    error
+    %% One try around all of it: a bad JID raises in jid:decode/1.
+    try
+	#xmlel{} = El = fxml_stream:parse_element(XML),
+	From = jid:decode(fxml:get_tag_attr_s(<<"from">>, El)),
+	To = jid:decode(fxml:get_tag_attr_s(<<"to">>, El)),
+	{ok, #offline_msg{us = {LUser, Host},
+			  timestamp = timestamp(El, Host, CreatedAt, Seq),
+			  expire = {seq, Seq},
+			  from = From, to = To, packet = El}}
     catch
 	_:_ -> error
     end.
