@@ -20,7 +20,8 @@
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1,
 	 mod_options/1, mod_doc/0]).
 -export([default_host/0, loaded_hosts/0, refused_hosts/0, refusal/1,
-	 refusal_state/1, backend/1, backend_for/1]).
+	 refusal_state/1, backend/1, backend_for/1, backend_name/2,
+	 refused_backend_name/1, store_name/2]).
 
 -include("logger.hrl").
 -include("translate.hrl").
@@ -63,10 +64,7 @@
 %% error says what is wrong and what to do.
 -callback check(Host :: binary()) -> ok | {error, iodata()}.
 
-%% The store as unread_stats names it.
--callback describe(Host :: binary()) -> binary().
-
--optional_callbacks([check/1, describe/1]).
+-optional_callbacks([check/1]).
 
 %% Calls Fun on every stored record of Host, at most ChunkSize records at a
 %% time; returns how many records there were. Runs in a worker process
@@ -204,6 +202,39 @@ backend_for(DbType) when is_atom(DbType) ->
 	{module, Mod} -> {ok, Mod};
 	{error, _} -> {error, {no_backend, DbType}}
     end.
+
+%% The store behind Host's index as unread_stats shows it, from the backend
+%% module that follows it (mod_unread_<db_type>).
+-spec backend_name(binary(), module()) -> binary().
+backend_name(Host, Backend) ->
+    "mod_unread_" ++ DbType = atom_to_list(Backend),
+    db_type_name(Host, list_to_existing_atom(DbType)).
+
+%% The store mod_offline uses on a refused Host: the db_type the host was
+%% refused for; <<>> if Host is not refused.
+-spec refused_backend_name(binary()) -> binary().
+refused_backend_name(Host) ->
+    case refusal(Host) of
+	{no_backend, DbType} ->
+	    db_type_name(Host, DbType);
+	use_mam_for_storage ->
+	    db_type_name(Host, gen_mod:get_module_opt(Host, mod_offline, db_type));
+	undefined ->
+	    <<>>
+    end.
+
+db_type_name(Host, sql) ->
+    store_name(sql, try ejabberd_option:sql_type(Host) catch _:_ -> undefined end);
+db_type_name(_Host, DbType) ->
+    store_name(DbType, undefined).
+
+%% A db_type as unread_stats shows it: sql names its driver (sql/mysql,
+%% sql/pgsql, ...), as set by sql_type.
+-spec store_name(atom(), atom()) -> binary().
+store_name(sql, SqlType) when SqlType /= undefined ->
+    <<"sql/", (atom_to_binary(SqlType))/binary>>;
+store_name(DbType, _) ->
+    atom_to_binary(DbType).
 
 check_store(Host) ->
     case backend(Host) of

@@ -14,8 +14,9 @@
 	 unread_top/2,
 	 unread_stats/0, unread_cluster/0, unread_resync/0,
 	 unread_resync_user/1]).
-%% Called on the other nodes of the cluster by unread_stats.
--export([local_stats/0]).
+%% Called on the other nodes of the cluster by unread_stats: local_stats/1
+%% by this version, local_stats/0 by versions before the backend field.
+-export([local_stats/0, local_stats/1]).
 
 -include("ejabberd_commands.hrl").
 -include("xmpp.hrl").
@@ -103,7 +104,8 @@ get_commands_spec() ->
 	result_example = [{"alice@example.com", 42}, {"bob@example.com", 7}]},
      #ejabberd_commands{
 	name = unread_stats, tags = [offline],
-	desc = "State of the unread index on every node of the cluster",
+	desc = "State and backend of the unread index on every node of the "
+	       "cluster",
 	longdesc = "Per node and host: state (ready or rebuilding; "
 		   "'stale: store unreachable since <time>' while the index "
 		   "cannot read the store's changes and answers from what it "
@@ -112,8 +114,11 @@ get_commands_spec() ->
 		   "configured but cannot index the store; for a node "
 		   "without an index: not loaded or unreachable), unread "
 		   "messages, users with unread messages, index memory in "
-		   "bytes, time of the last (re)build and how long it took. "
-		   "Each node keeps its own index.",
+		   "bytes, time of the last (re)build and how long it took, "
+		   "and the backend: the store behind the index (mnesia; "
+		   "sql/<sql_type> for SQL, e.g. sql/pgsql; for a refused "
+		   "host the db_type it was refused with; empty for a node "
+		   "without an index). Each node keeps its own index.",
 	module = ?MODULE, function = unread_stats,
 	args = [],
 	result = {hosts, {list, {host, {tuple, [{node, string},
@@ -123,11 +128,14 @@ get_commands_spec() ->
 						 {users, integer},
 						 {memory, integer},
 						 {last_rebuild, string},
-						 {rebuild_ms, integer}]}}}},
+						 {rebuild_ms, integer},
+						 %% Last: older clients read
+						 %% fields by name or position.
+						 {backend, string}]}}}},
 	result_example = [{"ejabberd@node1", "example.com", "ready", 1200, 300,
-			   180000, "2023-11-14T22:13:20Z", 85},
+			   180000, "2023-11-14T22:13:20Z", 85, "mnesia"},
 			  {"ejabberd@node2", "example.com", "ready", 1200, 300,
-			   180000, "2023-11-14T22:13:21Z", 91}]},
+			   180000, "2023-11-14T22:13:21Z", 91, "mnesia"}]},
      #ejabberd_commands{
 	name = unread_cluster, tags = [offline, cluster],
 	desc = "Nodes of the cluster as this node sees them",
@@ -278,34 +286,58 @@ stats() ->
     lists:flatmap(fun node_stats/1, lists:usort([node() | ejabberd_cluster:get_nodes()])).
 
 node_stats(Node) when Node == node() ->
-    local_stats();
+    local_stats(with_backend);
 node_stats(Node) ->
-    try erpc:call(Node, ?MODULE, local_stats, [], timer:seconds(5)) of
+    try remote_stats(Node) of
 	[] -> [absent(Node, "not loaded")];
-	Rows -> Rows
+	Rows -> [with_backend(R) || R <- Rows]
     catch
 	error:{exception, undef, _} -> [absent(Node, "not loaded")];
 	_:_ -> [absent(Node, "unreachable")]
     end.
 
-absent(Node, State) ->
-    {atom_to_binary(Node), <<>>, State, 0, 0, 0, "", 0}.
+%% A node running a mod_unread from before the backend field (a cluster
+%% being upgraded) has only local_stats/0; a node without the module has
+%% neither.
+remote_stats(Node) ->
+    try erpc:call(Node, ?MODULE, local_stats, [with_backend], timer:seconds(5))
+    catch error:{exception, undef, _} ->
+	    erpc:call(Node, ?MODULE, local_stats, [], timer:seconds(5))
+    end.
 
+absent(Node, State) ->
+    {atom_to_binary(Node), <<>>, State, 0, 0, 0, "", 0, <<>>}.
+
+%% A row of a node running a mod_unread from before the backend field:
+%% every row of the result has the same fields.
+with_backend(Row) when tuple_size(Row) == 8 -> erlang:append_element(Row, <<>>);
+with_backend(Row) -> Row.
+
+%% This node's rows as a version before the backend field makes them, for
+%% such a node's unread_stats: its result has one field less.
 local_stats() ->
+    [erlang:delete_element(9, Row) || Row <- local_stats(with_backend)].
+
+local_stats(with_backend) ->
     Node = atom_to_binary(node()),
     lists:map(
       fun(Host) ->
 	      #{state := St, total := Total, users := Users, memory := Mem,
-		last_rebuild := Last, rebuild_ms := Ms,
-		store_status := Store} = mod_unread_server:info(Host),
-	      {Node, Host, state_text(St, Store), Total, Users, Mem,
+		last_rebuild := Last, rebuild_ms := Ms} = Info = mod_unread_server:info(Host),
+	      {Node, Host, state_text(St, maps:get(store_status, Info, ok)), Total, Users, Mem,
 	       case Last of
 		   undefined -> "";
 		   _ -> calendar:system_time_to_rfc3339(Last, [{offset, "Z"}])
 	       end,
-	       case Ms of undefined -> 0; _ -> Ms end}
+	       case Ms of undefined -> 0; _ -> Ms end,
+	       %% No backend from a server still running the code of
+	       %% before the field, for the moment of an upgrade.
+	       case Info of
+		   #{backend := Backend} -> mod_unread:backend_name(Host, Backend);
+		   _ -> <<>>
+	       end}
       end, mod_unread:loaded_hosts()) ++
-	[{Node, Host, State, 0, 0, 0, "", 0}
+	[{Node, Host, State, 0, 0, 0, "", 0, mod_unread:refused_backend_name(Host)}
 	 || {Host, State} <- mod_unread:refused_hosts()].
 
 %% An index whose backend cannot read the store's changes answers from

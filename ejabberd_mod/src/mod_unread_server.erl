@@ -129,7 +129,7 @@ handle_call({resync_user, LUser}, _From,
     Records = Backend:read_user(LUser, Host),
     Diff = unread_nif:replace_user(Index, Host, LUser, Records, Preview),
     {reply, Diff, State};
-handle_call(info, _From, #state{index = Index} = State) ->
+handle_call(info, _From, #state{index = Index, backend = Backend} = State) ->
     {Total, Users, Bytes} = unread_nif:stats(Index),
     Info = #{state => case State#state.ready of
 			  true -> ready;
@@ -138,7 +138,8 @@ handle_call(info, _From, #state{index = Index} = State) ->
 	     total => Total, users => Users, memory => Bytes,
 	     last_rebuild => State#state.last_rebuild,
 	     rebuild_ms => State#state.rebuild_ms,
-	     store_status => State#state.store_status},
+	     store_status => State#state.store_status,
+	     backend => Backend},
     {reply, Info, State};
 handle_call(Request, _From, State) ->
     ?WARNING_MSG("Unexpected call: ~p", [Request]),

@@ -23,8 +23,7 @@
 
 -behaviour(mod_unread).
 
--export([check/1, subscribe/1, unsubscribe/1, fold/3, read_user/2, classify/2,
-	 describe/1]).
+-export([check/1, subscribe/1, unsubscribe/1, fold/3, read_user/2, classify/2]).
 %% For mod_unread_sql_log and mod_unread_sql_schema.
 -export([record/5, sql_type/1]).
 
@@ -65,10 +64,6 @@ sql_type(Host) ->
 		      io_lib:format("mod_unread supports sql_type mysql and pgsql, "
 				    "not ~ts", [Other]))}
     end.
-
-%% What unread_stats shows as the host's backend.
-describe(Host) ->
-    <<"sql/", (atom_to_binary(ejabberd_option:sql_type(Host)))/binary>>.
 
 subscribe(Host) ->
     case mod_unread_sql_log:start_link(Host, self()) of

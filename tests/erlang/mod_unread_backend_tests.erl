@@ -26,3 +26,11 @@ refusal_states_test_() ->
 		   mod_unread:refusal_state({no_backend, redis})),
      ?_assertEqual(<<"refused: the SQL database lacks x">>,
 		   mod_unread:refusal_state({backend, ["the SQL database ", <<"lacks x">>]}))].
+
+%% How unread_stats names the store behind an index.
+store_names_test_() ->
+    [?_assertEqual(<<"mnesia">>, mod_unread:store_name(mnesia, undefined)),
+     ?_assertEqual(<<"sql/pgsql">>, mod_unread:store_name(sql, pgsql)),
+     ?_assertEqual(<<"sql/mysql">>, mod_unread:store_name(sql, mysql)),
+     ?_assertEqual(<<"sql">>, mod_unread:store_name(sql, undefined)),
+     ?_assertEqual(<<"mnesia">>, mod_unread:backend_name(<<"example.com">>, mod_unread_mnesia))].

@@ -219,6 +219,7 @@ def test_server_restart_rebuilds_from_store(node):
     assert_consistent(node)
     stats = node.api("unread_stats", {})
     assert stats[0]["host"] == HOST and stats[0]["state"] == "ready"
+    assert stats[0]["backend"] == "mnesia"
     assert stats[0]["total"] == sum(expected.values())
     assert stats[0]["users"] == sum(1 for v in expected.values() if v)
 

@@ -85,8 +85,14 @@ void run_status(Session& s) {
         result_string_list(s.api().call("list_cluster", json::object()), "list_cluster");
     json unread = {{"loaded", false}};
     try {
-        unread["stats"] =
+        json stats =
             result_object_list(s.api().call("unread_stats", json::object()), "unread_stats");
+        // A mod_unread from before the backend field: every row still has
+        // the key, null meaning "not reported".
+        for (auto& row : stats) {
+            if (!row.contains("backend")) row["backend"] = nullptr;
+        }
+        unread["stats"] = std::move(stats);
         unread["loaded"] = true;
     } catch (const ApiError& e) {
         if (!e.endpoint_missing()) throw;
