@@ -448,6 +448,45 @@ TEST_F(Status, SeparateClustersBehindOneAddressAreStatus5) {
         << r.err;
 }
 
+// An index whose store cannot be read answers, but from the past: status
+// says so and exits 5, as for a node down.
+TEST_F(Commands, StaleIndexIsStatus5) {
+    h.api.on("status", ok("ejabberd 23.01 is running in that node"));
+    h.api.on("list_cluster", ok({"ejabberd@a", "ejabberd@b"}));
+    h.api.on("unread_stats",
+             ok(json::array({{{"node", "ejabberd@a"},
+                              {"host", "localhost"},
+                              {"state", "stale: store unreachable since 2026-12-01T10:00:00Z"},
+                              {"total", 3},
+                              {"users", 1},
+                              {"memory", 4096},
+                              {"last_rebuild", ""},
+                              {"rebuild_ms", 0},
+                              {"backend", "sql/pgsql"}},
+                             {{"node", "ejabberd@b"},
+                              {"host", "localhost"},
+                              {"state", "ready"},
+                              {"total", 3},
+                              {"users", 1},
+                              {"memory", 4096},
+                              {"last_rebuild", ""},
+                              {"rebuild_ms", 0},
+                              {"backend", "sql/pgsql"}}})));
+    const auto view = [](const char* self, const char* other) {
+        return ok(json::array(
+            {{{"node", self}, {"state", "self"}}, {{"node", other}, {"state", "running"}}}));
+    };
+    h.api.on("unread_cluster", view("ejabberd@a", "ejabberd@b"));
+    h.api.on("unread_cluster", view("ejabberd@b", "ejabberd@a"));
+    const auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 5) << r.out;
+    EXPECT_NE(r.err.find("index of localhost on ejabberd@a is stale: store unreachable since "
+                         "2026-12-01T10:00:00Z"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("ejabberd@b is"), std::string::npos) << r.err;
+}
+
 TEST_F(Status, ModuleWithoutUnreadClusterSkipsTheCheck) {
     const auto r = h.run({"status"});
     EXPECT_EQ(r.status, 0) << r.err;

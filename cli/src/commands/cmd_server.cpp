@@ -98,13 +98,15 @@ void run_status(Session& s) {
         if (!e.endpoint_missing()) throw;
     }
     std::vector<std::string> problems;
+    if (unread["loaded"]) problems = index_problems(unread["stats"]);
     if (unread["loaded"]) {
         try {
             const auto views = cluster_views(s);
             json answered = json::object();
             for (const auto& [node, view] : views) answered[node] = view;
             report["answered_by"] = answered;
-            problems = cluster_problems(views, s.api().base_url());
+            for (auto& p : cluster_problems(views, s.api().base_url()))
+                problems.push_back(std::move(p));
         } catch (const ApiError& e) {
             // A mod_unread from before unread_cluster: no cluster check.
             if (!e.endpoint_missing()) throw;
