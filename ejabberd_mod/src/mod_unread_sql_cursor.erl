@@ -90,7 +90,10 @@ merge_nearest(Gaps) ->
     Dists = [F2 - T1 || {{_, T1, _}, {F2, _, _}} <- lists:zip(lists:droplast(Gaps), tl(Gaps))],
     {_, I} = lists:min(lists:zip(Dists, lists:seq(1, length(Dists)))),
     {Before, [{F, _, S1}, {_, T, S2} | After]} = lists:split(I - 1, Gaps),
-    Before ++ [{F, T, min(S1, S2)}] ++ After.
+    %% The later time: with the earlier one, the younger gap's ids would be
+    %% given up on before their own Timeout, while their transactions may
+    %% still commit. The older gap's ids are merely asked for longer.
+    Before ++ [{F, T, max(S1, S2)}] ++ After.
 
 %% Gives up on gaps missing since before Now - Timeout: no transaction is
 %% expected to stay open that long. Returns the ranges given up on.
