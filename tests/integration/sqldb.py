@@ -48,7 +48,11 @@ class _Server:
     def __init__(self, port, workdir=None, timezone=None):
         self.port = int(port)
         # None: the server's default (the host's zone), as an operator's
-        # server would have it; a name ("UTC", "Europe/Berlin") pins it.
+        # server would have it. Otherwise the server's zone: created_at
+        # (zone-less) is written in it, so a zone other than the host's
+        # shows code that takes created_at for UTC. MariaDB takes "UTC" or
+        # an offset ("+02:00"; names need its time zone tables),
+        # PostgreSQL a name ("Europe/Berlin").
         self.timezone = timezone
         self._own_dir = workdir is None
         self.dir = Path(workdir or tempfile.mkdtemp(prefix=f"chatadm-{self.kind}-"))

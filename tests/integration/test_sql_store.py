@@ -4,6 +4,8 @@ messages in a throwaway MariaDB or PostgreSQL (tests/integration/sqldb.py)
 stores what is sent to an offline user in the spool table, counts it with
 get_offline_count, delivers it at login and then deletes the rows."""
 
+import time
+
 import pytest
 
 import harness
@@ -60,3 +62,28 @@ def test_rows_written_behind_ejabberds_back_count(node):
     node.ctl("delete_old_messages", "5")
     assert node.store_count("bob") == 0
 
+
+
+def test_node_reconnects_after_database_crash(node):
+    """kill() and restart() of sqldb, as crash tests use them: ejabberd's
+    pool reconnects (sql_start_interval: 1) and the rows written before the
+    crash are still there."""
+    xc.send_messages((node.ip, node.c2s_port), node.ca, f"bob@{HOST}", "pw-bob",
+                     f"alice@{HOST}", ["before crash"])
+    assert node.store_count("alice") == 1
+    node.sql.kill()
+    node.sql.restart()
+    assert node.store_count("alice") == 1
+    deadline = time.time() + 30
+    while True:
+        # The first queries after the crash may meet a dead connection.
+        errors = xc.send_messages((node.ip, node.c2s_port), node.ca, f"bob@{HOST}", "pw-bob",
+                                  f"alice@{HOST}", ["after crash"])
+        if node.store_count("alice") == 2 or time.time() > deadline:
+            break
+        time.sleep(1)
+    assert node.store_count("alice") == 2, errors
+    assert int(node.ctl("get_offline_count", "alice", HOST)) == 2
+    got = xc.receive_offline((node.ip, node.c2s_port), node.ca, f"alice@{HOST}", "pw-alice")
+    assert [m["body"] for m in got] == ["before crash", "after crash"]
+    assert node.store_count("alice") == 0
