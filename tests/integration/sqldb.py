@@ -82,7 +82,11 @@ class _Server:
         for d in (self.data, self.run_dir):
             d.mkdir(exist_ok=True)
             os.chown(d, pw.pw_uid, pw.pw_gid)
-        os.chmod(self.data, 0o700)
+        # The admin logins (MariaDB's root without a password, PostgreSQL's
+        # trust) are on the socket only, which this keeps to root and the
+        # server's account.
+        for d in (self.data, self.run_dir):
+            os.chmod(d, 0o700)
         if fresh:
             self._init_data()
         self._spawn()
@@ -262,8 +266,14 @@ class MariaDB(_Server):
                               stdin=subprocess.DEVNULL, capture_output=True).returncode == 0
 
     def _create_database(self):
-        # Both host names: 127.0.0.1 is how ejabberd connects (TCP, with
-        # --skip-name-resolve no reverse lookup to 'localhost').
+        # mariadb-install-db also makes root accounts without a password for
+        # TCP (127.0.0.1, ::1, the host name): any local user could take
+        # them. Root keeps the socket only.
+        for (host,) in self.query("SELECT host FROM mysql.user WHERE user = 'root' "
+                                  "AND host <> 'localhost'", database=None):
+            self.execute(f"DROP USER 'root'@{sql_quote(host)}", database=None)
+        # 127.0.0.1 only: ejabberd connects over TCP, and --skip-name-resolve
+        # means no reverse lookup turns that into 'localhost'.
         self._client(self._admin_argv(None), f"""
             CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
             CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';
