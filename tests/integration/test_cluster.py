@@ -298,24 +298,6 @@ def test_whole_cluster_restart_rebuilds(cluster):
     assert {r["node"] for r in rows if r["state"] == "ready"} == {n.node for n in c.nodes}
 
 
-def test_leave_cluster_stops_counting_the_node(cluster):
-    c = cluster
-    a, b = c.nodes
-    b.ctl("leave_cluster", b.node)
-    deadline = time.monotonic() + 30
-    while b.node in a.ctl("list_cluster").split():
-        assert time.monotonic() < deadline, "B is still listed"
-        time.sleep(0.5)
-    rows = a.api("unread_stats", {})
-    assert {r["node"] for r in rows} == {a.node}
-    assert all(agreed_single(a, u) for u in USERS)
-
-
-def agreed_single(node, user):
-    count, ids, _ = index_view(node, user)
-    return count == node.store_count(user) == len(ids)
-
-
 # ---- SQL only: the database itself changes, stops, comes back
 
 def wait_agreed_long(c, users, what, bound_s=60):
@@ -426,3 +408,22 @@ def test_database_crash_while_streaming_loses_nothing(cluster):
     print(f"{c.store}: database killed during 1,000 messages: {stored} stored, "
           f"client: {result}")
     assert 0 < stored <= 1000
+
+
+# Last: B leaves the cluster for good.
+def test_leave_cluster_stops_counting_the_node(cluster):
+    c = cluster
+    a, b = c.nodes
+    b.ctl("leave_cluster", b.node)
+    deadline = time.monotonic() + 30
+    while b.node in a.ctl("list_cluster").split():
+        assert time.monotonic() < deadline, "B is still listed"
+        time.sleep(0.5)
+    rows = a.api("unread_stats", {})
+    assert {r["node"] for r in rows} == {a.node}
+    assert all(agreed_single(a, u) for u in USERS)
+
+
+def agreed_single(node, user):
+    count, ids, _ = index_view(node, user)
+    return count == node.store_count(user) == len(ids)
