@@ -249,14 +249,17 @@ def test_nif_reload_keeps_answers(node):
     assert_consistent(node, ["carol"])
 
 
-def test_server_restart_rebuilds_from_store(node):
+BACKEND_NAMES = {"mnesia": "mnesia", "mariadb": "sql/mysql", "postgres": "sql/pgsql"}
+
+
+def test_server_restart_rebuilds_from_store(node, store):
     expected = {u: node.store_count(u) for u in USERS}
     node.restart()
     assert {u: int(node.ctl("unread_count", u)) for u in USERS} == expected
     assert_consistent(node)
     stats = node.api("unread_stats", {})
     assert stats[0]["host"] == HOST and stats[0]["state"] == "ready"
-    assert stats[0]["backend"] == "mnesia"
+    assert stats[0]["backend"] == BACKEND_NAMES[store]
     assert stats[0]["total"] == sum(expected.values())
     assert stats[0]["users"] == sum(1 for v in expected.values() if v)
 
