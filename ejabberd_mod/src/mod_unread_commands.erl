@@ -380,9 +380,14 @@ resync_user(User) ->
     case mod_unread_server:lookup(Host) of
 	disabled -> unavailable(Host, disabled);
 	_ ->
-	    {_, Before, After, Added, Removed} =
-		mod_unread_server:resync_user(Host, LUser),
-	    {<<LUser/binary, $@, Host/binary>>, Before, After, Added, Removed}
+	    case mod_unread_server:resync_user(Host, LUser) of
+		{_, Before, After, Added, Removed} ->
+		    {<<LUser/binary, $@, Host/binary>>, Before, After, Added, Removed};
+		{error, Why} ->
+		    throw_result({error, resync_failed, 1,
+				  io_lib:format("Reading ~ts@~ts from the store failed: ~p",
+						[LUser, Host, Why])})
+	    end
     end.
 
 %%%===================================================================
@@ -486,7 +491,14 @@ bodies(_LUser, _Host, []) ->
     #{};
 bodies(LUser, Host, Wanted) ->
     {ok, Backend} = mod_unread:backend(Host),
-    Records = Backend:read_user(LUser, Host),
+    Records = try Backend:read_user(LUser, Host)
+	      catch error:{store_unreachable, Why} ->
+		      throw_result({error, store_unreachable, 1,
+				    io_lib:format("The offline store of ~ts cannot be read "
+						  "(~p), so message bodies cannot be listed; "
+						  "counts still answer from the index. Retry "
+						  "when the database is back", [Host, Why])})
+	      end,
     maps:from_list([{{Id, Key}, Body} || {Id, Key, Body} <- unread_nif:bodies(Records, Wanted)]).
 
 iso8601(Usec) ->

@@ -81,7 +81,7 @@ sync(Pid) ->
 resync(Host) ->
     gen_server:call(proc(Host), resync, infinity).
 
--spec resync_user(binary(), binary()) -> unread_nif:user_diff().
+-spec resync_user(binary(), binary()) -> unread_nif:user_diff() | {error, term()}.
 resync_user(Host, LUser) ->
     gen_server:call(proc(Host), {resync_user, LUser}, timer:minutes(1)).
 
@@ -126,9 +126,13 @@ handle_call(resync, From, State) ->
 handle_call({resync_user, LUser}, _From,
 	    #state{host = Host, backend = Backend, index = Index,
 		   preview = Preview} = State) ->
-    Records = Backend:read_user(LUser, Host),
-    Diff = unread_nif:replace_user(Index, Host, LUser, Records, Preview),
-    {reply, Diff, State};
+    try Backend:read_user(LUser, Host) of
+	Records ->
+	    {reply, unread_nif:replace_user(Index, Host, LUser, Records, Preview), State}
+    catch
+	%% A store that cannot be read now leaves the index as it is.
+	error:{store_unreachable, Why} -> {reply, {error, Why}, State}
+    end;
 handle_call(info, _From, #state{index = Index, backend = Backend} = State) ->
     {Total, Users, Bytes} = unread_nif:stats(Index),
     Info = #{state => case State#state.ready of

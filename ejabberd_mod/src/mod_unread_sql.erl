@@ -147,15 +147,29 @@ records(Host, Rows) ->
 	      end
       end, Rows).
 
+%% A database that went away is not waited for: ejabberd's pool would hold
+%% the query for its whole query timeout (60 s by default).
+-define(READ_USER_TIMEOUT, 5000).
+
 read_user(LUser, Host) ->
-    case ejabberd_sql:sql_query(
-	   Host,
-	   ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
-		" where username=%(LUser)s and server_host=%(Host)s order by seq")) of
-	{selected, Rows} ->
+    Query = fun() ->
+		    ejabberd_sql:sql_query(
+		      Host,
+		      ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
+			   " where username=%(LUser)s and server_host=%(Host)s order by seq"))
+	    end,
+    {Pid, Ref} = spawn_monitor(fun() -> exit({result, Query()}) end),
+    receive
+	{'DOWN', Ref, process, Pid, {result, {selected, Rows}}} ->
 	    records(Host, Rows);
-	Err ->
-	    erlang:error({sql_error, Err})
+	{'DOWN', Ref, process, Pid, {result, Err}} ->
+	    erlang:error({store_unreachable, Err});
+	{'DOWN', Ref, process, Pid, Reason} ->
+	    erlang:error({store_unreachable, Reason})
+    after ?READ_USER_TIMEOUT ->
+	    erlang:demonitor(Ref, [flush]),
+	    exit(Pid, kill),
+	    erlang:error({store_unreachable, timeout})
     end.
 
 %%%===================================================================

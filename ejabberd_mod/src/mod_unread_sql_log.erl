@@ -31,6 +31,10 @@
 -include("ejabberd_sql_pt.hrl").
 
 -define(POLL_MS, 50).
+%% A read that has not answered by then: the database is taken to be away.
+%% ejabberd's SQL pool queues queries for a database it lost and answers
+%% them only after its own query timeout (60 s by default).
+-define(SLOW_MS, 3000).
 -define(RETRY_MS, 1000).
 -define(HEARTBEAT_MS, 30000).
 -define(PAGE, 1000).
@@ -45,7 +49,11 @@
 		cursor :: mod_unread_sql_cursor:cursor() | undefined,
 		down_since :: integer() | undefined,
 		last_heartbeat :: integer() | undefined,
-		applied = 0 :: non_neg_integer()}).
+		applied = 0 :: non_neg_integer(),
+		%% The poll running in its own process, so that a database that
+		%% does not answer is noticed while the query still waits.
+		job :: {pid(), reference()} | undefined,
+		slow = false :: boolean()}).
 
 %%%===================================================================
 %%% API
@@ -80,10 +88,35 @@ handle_call(status, _From, #state{cursor = C, down_since = Down, applied = N} = 
 handle_cast(_Msg, State) ->
     {noreply, State}.
 
-handle_info(poll, State) ->
-    {Next, State1} = poll(State),
+handle_info(poll, #state{job = undefined, owner = Owner} = S) ->
+    Server = self(),
+    %% The poll sends what it finds to this process, which passes it on:
+    %% one sender, so the owner gets the changes in log order.
+    Snapshot = S#state{owner = Server},
+    Job = spawn_monitor(fun() ->
+				{Next, S1} = poll(Snapshot),
+				Server ! {polled, self(), Next, S1#state{owner = Owner}}
+			end),
+    erlang:send_after(?SLOW_MS, self(), {slow, element(2, Job)}),
+    {noreply, S#state{job = Job, slow = false}};
+handle_info({mod_unread_sql, _, _} = Msg, #state{owner = Owner} = S) ->
+    Owner ! Msg,
+    {noreply, S};
+handle_info({polled, Pid, Next, S1}, #state{job = {Pid, Ref}, slow = Slow} = S) ->
+    erlang:demonitor(Ref, [flush]),
+    S2 = S1#state{job = undefined, slow = false},
+    S3 = case Slow andalso S2#state.down_since == undefined of
+	     %% Marked away while this poll waited, and it got through.
+	     true -> up(S2#state{down_since = S#state.down_since});
+	     false -> S2
+	 end,
     erlang:send_after(Next, self(), poll),
-    {noreply, State1};
+    {noreply, S3};
+handle_info({slow, Ref}, #state{job = {_, Ref}} = S) ->
+    {noreply, (down(no_answer, S))#state{slow = true}};
+handle_info({'DOWN', Ref, process, _, Reason}, #state{job = {_, Ref}} = S) ->
+    erlang:send_after(?RETRY_MS, self(), poll),
+    {noreply, (down(Reason, S))#state{job = undefined}};
 handle_info(_Info, State) ->
     {noreply, State}.
 
