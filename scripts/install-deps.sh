@@ -4,6 +4,8 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
+# mariadb-server and postgresql are for the SQL tests, which run their own
+# throwaway instances (tests/integration/sqldb.py), never the system services.
 apt-get install -y --no-install-recommends \
     build-essential cmake g++ clang-format \
     libgtest-dev googletest libcurl4-openssl-dev nlohmann-json3-dev \
@@ -13,4 +15,6 @@ apt-get install -y --no-install-recommends \
     puppet puppet-lint ruby-rspec-puppet puppet-module-puppetlabs-haproxy \
     puppet-module-puppetlabs-stdlib puppet-module-puppetlabs-concat vagrant \
     debootstrap systemd-container iproute2 curl \
-    debhelper lintian
+    debhelper lintian \
+    mariadb-server mariadb-client postgresql erlang-p1-mysql erlang-p1-pgsql \
+    python3-prometheus-client

@@ -20,7 +20,8 @@
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1,
 	 mod_options/1, mod_doc/0]).
 -export([default_host/0, loaded_hosts/0, refused_hosts/0, refusal/1,
-	 refusal_state/1, backend/1, backend_for/1]).
+	 refusal_state/1, backend/1, backend_for/1, backend_name/2,
+	 refused_backend_name/1, store_name/2]).
 
 -include("logger.hrl").
 -include("translate.hrl").
@@ -30,8 +31,12 @@
 %% A change of the store, as the index applies it.
 -type op() :: {insert, #offline_msg{}} | {delete_object, #offline_msg{}} |
 	      {delete_user, binary()} | clear.
--type refusal() :: {no_backend, atom()} | use_mam_for_storage.
--export_type([op/0, refusal/0]).
+-type refusal() :: {no_backend, atom()} | use_mam_for_storage |
+		   {backend, iodata()}.
+%% Whether the backend can read its store's changes now; while it cannot,
+%% the index keeps its last state.
+-type store_status() :: ok | {unreachable, Since :: integer()}.
+-export_type([op/0, refusal/0, store_status/0]).
 
 %%%===================================================================
 %%% Backend behaviour
@@ -48,8 +53,18 @@
 %% What a message received by the subscribed process means for the index
 %% of Host: an op(), ignore for the backend's messages that change nothing
 %% there (another host's records, another table), unknown for messages that
-%% are not the backend's at all.
--callback classify(Msg :: term(), Host :: binary()) -> op() | ignore | unknown.
+%% are not the backend's at all; rebuild when the backend lost track of
+%% changes (the index is then read again from the store), and
+%% {store_status, _} when its store stops or starts answering.
+-callback classify(Msg :: term(), Host :: binary()) ->
+    op() | rebuild | {store_status, store_status()} | ignore | unknown.
+
+%% Whether the backend can index Host's store, checked (and prepared: a
+%% backend may create what it needs) before the host's index starts; the
+%% error says what is wrong and what to do.
+-callback check(Host :: binary()) -> ok | {error, iodata()}.
+
+-optional_callbacks([check/1]).
 
 %% Calls Fun on every stored record of Host, at most ChunkSize records at a
 %% time; returns how many records there were. Runs in a worker process
@@ -134,13 +149,17 @@ mod_doc() ->
 	      "structure, so that counts are constant-time, and per-sender "
 	      "counts, newest-first listings and the users with most unread "
 	      "messages are answered without reading the store."), "",
-	   ?T("The index follows mod_offline's mnesia table itself, so it "
-	      "stays exact on every path that changes it, including those "
-	      "that run no hook (XEP-0013 purge, 'delete_old_messages', "
-	      "'delete_expired_messages', WebAdmin). It needs 'mod_offline' "
-	      "with 'db_type: mnesia' and 'use_mam_for_storage: false'; on a "
-	      "host where that is not so it logs an error, indexes nothing, "
-	      "and 'unread_stats' shows the reason."), "",
+	   ?T("The index follows mod_offline's store itself (mnesia's table "
+	      "events; on SQL a change log the database's own triggers "
+	      "write), so it stays exact on every path that changes it, "
+	      "including those that run no hook (XEP-0013 purge, "
+	      "'delete_old_messages', 'delete_expired_messages', WebAdmin, "
+	      "other nodes and, on SQL, a DBA's statements). It needs "
+	      "'mod_offline' with 'db_type: mnesia' or 'db_type: sql' "
+	      "(MySQL/MariaDB or PostgreSQL with 'new_sql_schema: true') and "
+	      "'use_mam_for_storage: false'; on a host where that is not so "
+	      "it logs an error, indexes nothing, and 'unread_stats' shows "
+	      "the reason."), "",
 	   ?T("Commands: 'unread_count', 'unread_list', 'unread_senders', "
 	      "'unread_top', 'unread_stats', 'unread_cluster', "
 	      "'unread_resync', 'unread_resync_user'.")],
@@ -184,6 +203,39 @@ backend_for(DbType) when is_atom(DbType) ->
 	{error, _} -> {error, {no_backend, DbType}}
     end.
 
+%% The store behind Host's index as unread_stats shows it, from the backend
+%% module that follows it (mod_unread_<db_type>).
+-spec backend_name(binary(), module()) -> binary().
+backend_name(Host, Backend) ->
+    "mod_unread_" ++ DbType = atom_to_list(Backend),
+    db_type_name(Host, list_to_existing_atom(DbType)).
+
+%% The store mod_offline uses on a refused Host: the db_type the host was
+%% refused for; <<>> if Host is not refused.
+-spec refused_backend_name(binary()) -> binary().
+refused_backend_name(Host) ->
+    case refusal(Host) of
+	{no_backend, DbType} ->
+	    db_type_name(Host, DbType);
+	use_mam_for_storage ->
+	    db_type_name(Host, gen_mod:get_module_opt(Host, mod_offline, db_type));
+	undefined ->
+	    <<>>
+    end.
+
+db_type_name(Host, sql) ->
+    store_name(sql, try ejabberd_option:sql_type(Host) catch _:_ -> undefined end);
+db_type_name(_Host, DbType) ->
+    store_name(DbType, undefined).
+
+%% A db_type as unread_stats shows it: sql names its driver (sql/mysql,
+%% sql/pgsql, ...), as set by sql_type.
+-spec store_name(atom(), atom()) -> binary().
+store_name(sql, SqlType) when SqlType /= undefined ->
+    <<"sql/", (atom_to_binary(SqlType))/binary>>;
+store_name(DbType, _) ->
+    atom_to_binary(DbType).
+
 check_store(Host) ->
     case backend(Host) of
 	{error, Why} ->
@@ -193,8 +245,15 @@ check_store(Host) ->
 		%% mod_offline then stores only the first message of a burst
 		%% and counts the rest in its cache: the store undercounts.
 		true -> {refused, use_mam_for_storage};
-		false -> {ok, Backend}
+		false -> check_backend(Backend, Host)
 	    end
+    end.
+
+check_backend(Backend, Host) ->
+    case erlang:function_exported(Backend, check, 1) andalso Backend:check(Host) of
+	false -> {ok, Backend};
+	ok -> {ok, Backend};
+	{error, Why} -> {refused, {backend, Why}}
     end.
 
 %% Why mod_unread does not index Host although it is configured there, or
@@ -217,18 +276,22 @@ refusal_state({no_backend, DbType}) ->
     iolist_to_binary(io_lib:format("refused: no mod_unread backend for "
 				   "mod_offline db_type ~ts", [DbType]));
 refusal_state(use_mam_for_storage) ->
-    <<"refused: mod_offline use_mam_for_storage is true">>.
+    <<"refused: mod_offline use_mam_for_storage is true">>;
+refusal_state({backend, Why}) ->
+    iolist_to_binary(["refused: ", Why]).
 
 refusal_advice({no_backend, DbType}) ->
     io_lib:format("there is no backend for mod_offline's db_type: ~ts "
-		  "(no module mod_unread_~ts); use db_type: mnesia for "
+		  "(no module mod_unread_~ts); use db_type: mnesia or sql for "
 		  "mod_offline, or remove mod_unread from this host",
 		  [DbType, DbType]);
 refusal_advice(use_mam_for_storage) ->
     "mod_offline has use_mam_for_storage: true, with which it stores only "
     "the first message of a burst in its table and the index would "
     "undercount; set use_mam_for_storage: false in mod_offline's options, "
-    "or remove mod_unread from this host".
+    "or remove mod_unread from this host";
+refusal_advice({backend, Why}) ->
+    Why.
 
 %%%===================================================================
 %%% Default host

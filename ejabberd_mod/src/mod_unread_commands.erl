@@ -14,8 +14,9 @@
 	 unread_top/2,
 	 unread_stats/0, unread_cluster/0, unread_resync/0,
 	 unread_resync_user/1]).
-%% Called on the other nodes of the cluster by unread_stats.
--export([local_stats/0]).
+%% Called on the other nodes of the cluster by unread_stats: local_stats/1
+%% by this version, local_stats/0 by versions before the backend field.
+-export([local_stats/0, local_stats/1]).
 
 -include("ejabberd_commands.hrl").
 -include("xmpp.hrl").
@@ -103,14 +104,21 @@ get_commands_spec() ->
 	result_example = [{"alice@example.com", 42}, {"bob@example.com", 7}]},
      #ejabberd_commands{
 	name = unread_stats, tags = [offline],
-	desc = "State of the unread index on every node of the cluster",
+	desc = "State and backend of the unread index on every node of the "
+	       "cluster",
 	longdesc = "Per node and host: state (ready or rebuilding; "
+		   "'stale: store unreachable since <time>' while the index "
+		   "cannot read the store's changes and answers from what it "
+		   "last knew; "
 		   "'refused: <reason>' for a host where the module is "
 		   "configured but cannot index the store; for a node "
 		   "without an index: not loaded or unreachable), unread "
 		   "messages, users with unread messages, index memory in "
-		   "bytes, time of the last (re)build and how long it took. "
-		   "Each node keeps its own index.",
+		   "bytes, time of the last (re)build and how long it took, "
+		   "and the backend: the store behind the index (mnesia; "
+		   "sql/<sql_type> for SQL, e.g. sql/pgsql; for a refused "
+		   "host the db_type it was refused with; empty for a node "
+		   "without an index). Each node keeps its own index.",
 	module = ?MODULE, function = unread_stats,
 	args = [],
 	result = {hosts, {list, {host, {tuple, [{node, string},
@@ -120,11 +128,14 @@ get_commands_spec() ->
 						 {users, integer},
 						 {memory, integer},
 						 {last_rebuild, string},
-						 {rebuild_ms, integer}]}}}},
+						 {rebuild_ms, integer},
+						 %% Last: older clients read
+						 %% fields by name or position.
+						 {backend, string}]}}}},
 	result_example = [{"ejabberd@node1", "example.com", "ready", 1200, 300,
-			   180000, "2023-11-14T22:13:20Z", 85},
+			   180000, "2023-11-14T22:13:20Z", 85, "mnesia"},
 			  {"ejabberd@node2", "example.com", "ready", 1200, 300,
-			   180000, "2023-11-14T22:13:21Z", 91}]},
+			   180000, "2023-11-14T22:13:21Z", 91, "mnesia"}]},
      #ejabberd_commands{
 	name = unread_cluster, tags = [offline, cluster],
 	desc = "Nodes of the cluster as this node sees them",
@@ -275,34 +286,67 @@ stats() ->
     lists:flatmap(fun node_stats/1, lists:usort([node() | ejabberd_cluster:get_nodes()])).
 
 node_stats(Node) when Node == node() ->
-    local_stats();
+    local_stats(with_backend);
 node_stats(Node) ->
-    try erpc:call(Node, ?MODULE, local_stats, [], timer:seconds(5)) of
+    try remote_stats(Node) of
 	[] -> [absent(Node, "not loaded")];
-	Rows -> Rows
+	Rows -> [with_backend(R) || R <- Rows]
     catch
 	error:{exception, undef, _} -> [absent(Node, "not loaded")];
 	_:_ -> [absent(Node, "unreachable")]
     end.
 
-absent(Node, State) ->
-    {atom_to_binary(Node), <<>>, State, 0, 0, 0, "", 0}.
+%% A node running a mod_unread from before the backend field (a cluster
+%% being upgraded) has only local_stats/0; a node without the module has
+%% neither.
+remote_stats(Node) ->
+    try erpc:call(Node, ?MODULE, local_stats, [with_backend], timer:seconds(5))
+    catch error:{exception, undef, _} ->
+	    erpc:call(Node, ?MODULE, local_stats, [], timer:seconds(5))
+    end.
 
+absent(Node, State) ->
+    {atom_to_binary(Node), <<>>, State, 0, 0, 0, "", 0, <<>>}.
+
+%% A row of a node running a mod_unread from before the backend field:
+%% every row of the result has the same fields.
+with_backend(Row) when tuple_size(Row) == 8 -> erlang:append_element(Row, <<>>);
+with_backend(Row) -> Row.
+
+%% This node's rows as a version before the backend field makes them, for
+%% such a node's unread_stats: its result has one field less.
 local_stats() ->
+    [erlang:delete_element(9, Row) || Row <- local_stats(with_backend)].
+
+local_stats(with_backend) ->
     Node = atom_to_binary(node()),
     lists:map(
       fun(Host) ->
 	      #{state := St, total := Total, users := Users, memory := Mem,
-		last_rebuild := Last, rebuild_ms := Ms} = mod_unread_server:info(Host),
-	      {Node, Host, atom_to_list(St), Total, Users, Mem,
+		last_rebuild := Last, rebuild_ms := Ms} = Info = mod_unread_server:info(Host),
+	      {Node, Host, state_text(St, maps:get(store_status, Info, ok)), Total, Users, Mem,
 	       case Last of
 		   undefined -> "";
 		   _ -> calendar:system_time_to_rfc3339(Last, [{offset, "Z"}])
 	       end,
-	       case Ms of undefined -> 0; _ -> Ms end}
+	       case Ms of undefined -> 0; _ -> Ms end,
+	       %% No backend from a server still running the code of
+	       %% before the field, for the moment of an upgrade.
+	       case Info of
+		   #{backend := Backend} -> mod_unread:backend_name(Host, Backend);
+		   _ -> <<>>
+	       end}
       end, mod_unread:loaded_hosts()) ++
-	[{Node, Host, State, 0, 0, 0, "", 0}
+	[{Node, Host, State, 0, 0, 0, "", 0, mod_unread:refused_backend_name(Host)}
 	 || {Host, State} <- mod_unread:refused_hosts()].
+
+%% An index whose backend cannot read the store's changes answers from
+%% what it last knew: say so, and since when.
+state_text(ready, {unreachable, Since}) ->
+    "stale: store unreachable since " ++
+	calendar:system_time_to_rfc3339(Since, [{offset, "Z"}]);
+state_text(St, _Store) ->
+    atom_to_list(St).
 
 %% Rows sorted by node name; every running db node is a known one too, but
 %% both lists are read, so a node is never missing whatever their order.
@@ -336,9 +380,14 @@ resync_user(User) ->
     case mod_unread_server:lookup(Host) of
 	disabled -> unavailable(Host, disabled);
 	_ ->
-	    {_, Before, After, Added, Removed} =
-		mod_unread_server:resync_user(Host, LUser),
-	    {<<LUser/binary, $@, Host/binary>>, Before, After, Added, Removed}
+	    case mod_unread_server:resync_user(Host, LUser) of
+		{_, Before, After, Added, Removed} ->
+		    {<<LUser/binary, $@, Host/binary>>, Before, After, Added, Removed};
+		{error, Why} ->
+		    throw_result({error, resync_failed, 1,
+				  io_lib:format("Reading ~ts@~ts from the store failed: ~p",
+						[LUser, Host, Why])})
+	    end
     end.
 
 %%%===================================================================
@@ -442,7 +491,14 @@ bodies(_LUser, _Host, []) ->
     #{};
 bodies(LUser, Host, Wanted) ->
     {ok, Backend} = mod_unread:backend(Host),
-    Records = Backend:read_user(LUser, Host),
+    Records = try Backend:read_user(LUser, Host)
+	      catch error:{store_unreachable, Why} ->
+		      throw_result({error, store_unreachable, 1,
+				    io_lib:format("The offline store of ~ts cannot be read "
+						  "(~p), so message bodies cannot be listed; "
+						  "counts still answer from the index. Retry "
+						  "when the database is back", [Host, Why])})
+	      end,
     maps:from_list([{{Id, Key}, Body} || {Id, Key, Body} <- unread_nif:bodies(Records, Wanted)]).
 
 iso8601(Usec) ->

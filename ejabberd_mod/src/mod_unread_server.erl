@@ -40,7 +40,11 @@
 		preview :: non_neg_integer(),
 		rebuild :: #rebuild{} | undefined,
 		last_rebuild :: integer() | undefined,
-		rebuild_ms :: non_neg_integer() | undefined}).
+		rebuild_ms :: non_neg_integer() | undefined,
+		%% A rebuild was asked for while one ran: run another after it.
+		rebuild_again = false :: boolean(),
+		%% What the backend last said of its store.
+		store_status = ok :: mod_unread:store_status()}).
 
 %%%===================================================================
 %%% API
@@ -77,7 +81,7 @@ sync(Pid) ->
 resync(Host) ->
     gen_server:call(proc(Host), resync, infinity).
 
--spec resync_user(binary(), binary()) -> unread_nif:user_diff().
+-spec resync_user(binary(), binary()) -> unread_nif:user_diff() | {error, term()}.
 resync_user(Host, LUser) ->
     gen_server:call(proc(Host), {resync_user, LUser}, timer:minutes(1)).
 
@@ -122,10 +126,14 @@ handle_call(resync, From, State) ->
 handle_call({resync_user, LUser}, _From,
 	    #state{host = Host, backend = Backend, index = Index,
 		   preview = Preview} = State) ->
-    Records = Backend:read_user(LUser, Host),
-    Diff = unread_nif:replace_user(Index, Host, LUser, Records, Preview),
-    {reply, Diff, State};
-handle_call(info, _From, #state{index = Index} = State) ->
+    try Backend:read_user(LUser, Host) of
+	Records ->
+	    {reply, unread_nif:replace_user(Index, Host, LUser, Records, Preview), State}
+    catch
+	%% A store that cannot be read now leaves the index as it is.
+	error:{store_unreachable, Why} -> {reply, {error, Why}, State}
+    end;
+handle_call(info, _From, #state{index = Index, backend = Backend} = State) ->
     {Total, Users, Bytes} = unread_nif:stats(Index),
     Info = #{state => case State#state.ready of
 			  true -> ready;
@@ -133,7 +141,9 @@ handle_call(info, _From, #state{index = Index} = State) ->
 		      end,
 	     total => Total, users => Users, memory => Bytes,
 	     last_rebuild => State#state.last_rebuild,
-	     rebuild_ms => State#state.rebuild_ms},
+	     rebuild_ms => State#state.rebuild_ms,
+	     store_status => State#state.store_status,
+	     backend => Backend},
     {reply, Info, State};
 handle_call(Request, _From, State) ->
     ?WARNING_MSG("Unexpected call: ~p", [Request]),
@@ -175,6 +185,10 @@ handle_info(Info, #state{host = Host, backend = Backend} = State) ->
 	unknown ->
 	    ?DEBUG("Unexpected info: ~p", [Info]),
 	    {noreply, State};
+	rebuild ->
+	    {noreply, request_rebuild(State)};
+	{store_status, Status} ->
+	    {noreply, State#state{store_status = Status}};
 	Op ->
 	    {noreply, apply_op(Op, State)}
     end.
@@ -224,6 +238,12 @@ start_rebuild(Kind, #state{host = Host, backend = Backend, preview = Preview} = 
     State#state{rebuild = #rebuild{worker = Worker, kind = Kind,
 				   started = erlang:monotonic_time(millisecond)}}.
 
+%% The backend lost track of its store's changes: only a full read knows.
+request_rebuild(#state{rebuild = undefined} = State) ->
+    start_rebuild(resync, State);
+request_rebuild(State) ->
+    State#state{rebuild_again = true}.
+
 add_waiter(From, #state{rebuild = R} = State) ->
     State#state{rebuild = R#rebuild{waiters = [From | R#rebuild.waiters]}}.
 
@@ -245,6 +265,9 @@ finish_rebuild(NewIndex, Count, #rebuild{kind = Kind, started = Started,
 	       end]),
     State1 = State#state{index = NewIndex, ready = true, rebuild = undefined,
 			 last_rebuild = erlang:system_time(second),
-			 rebuild_ms = Ms},
+			 rebuild_ms = Ms, rebuild_again = false},
     publish(State1),
-    State1.
+    case State#state.rebuild_again of
+	true -> start_rebuild(resync, State1);
+	false -> State1
+    end.

@@ -362,7 +362,37 @@ TEST_F(Commands, StatusJsonWithMod_unread) {
     EXPECT_EQ(report["version"], "23.01");
     EXPECT_EQ(report["nodes"], (json{"ejabberd@a"}));
     EXPECT_EQ(report["mod_unread"]["loaded"], true);
-    EXPECT_EQ(report["mod_unread"]["stats"], stats);
+    // A row from a module older than the backend field gets one, null.
+    json expected = stats;
+    expected[0]["backend"] = nullptr;
+    EXPECT_EQ(report["mod_unread"]["stats"], expected);
+}
+
+TEST_F(Commands, StatusShowsEachNodesBackend) {
+    h.api.on("status", ok("ejabberd 23.01 is running in that node"));
+    h.api.on("list_cluster", ok({"ejabberd@a", "ejabberd@b"}));
+    const json row_a = {{"node", "ejabberd@a"}, {"host", "localhost"}, {"state", "ready"},
+                        {"total", 2},           {"users", 1},          {"memory", 1024},
+                        {"last_rebuild", ""},   {"rebuild_ms", 0},     {"backend", "mnesia"}};
+    // ejabberd@b runs a module from before the field.
+    const json row_b = {{"node", "ejabberd@b"}, {"host", "localhost"}, {"state", "ready"},
+                        {"total", 2},           {"users", 1},          {"memory", 1024},
+                        {"last_rebuild", ""},   {"rebuild_ms", 0}};
+    h.api.on("unread_stats", ok(json::array({row_a, row_b})));
+    auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("  ejabberd@a localhost: ready, backend mnesia, 2 unread"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("  ejabberd@b localhost: ready, backend -, 2 unread"), std::string::npos)
+        << r.out;
+    r = h.run({"-j", "status"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const json stats = json::parse(r.out)["mod_unread"]["stats"];
+    ASSERT_EQ(stats.size(), 2u) << r.out;
+    EXPECT_EQ(stats[0]["backend"], "mnesia");
+    EXPECT_TRUE(stats[1].contains("backend")) << stats[1];
+    EXPECT_TRUE(stats[1]["backend"].is_null()) << stats[1];
 }
 
 // status asks unread_cluster several times: through a balancer each answer
@@ -416,6 +446,45 @@ TEST_F(Status, SeparateClustersBehindOneAddressAreStatus5) {
                          "are not in one cluster"),
               std::string::npos)
         << r.err;
+}
+
+// An index whose store cannot be read answers, but from the past: status
+// says so and exits 5, as for a node down.
+TEST_F(Commands, StaleIndexIsStatus5) {
+    h.api.on("status", ok("ejabberd 23.01 is running in that node"));
+    h.api.on("list_cluster", ok({"ejabberd@a", "ejabberd@b"}));
+    h.api.on("unread_stats",
+             ok(json::array({{{"node", "ejabberd@a"},
+                              {"host", "localhost"},
+                              {"state", "stale: store unreachable since 2026-12-01T10:00:00Z"},
+                              {"total", 3},
+                              {"users", 1},
+                              {"memory", 4096},
+                              {"last_rebuild", ""},
+                              {"rebuild_ms", 0},
+                              {"backend", "sql/pgsql"}},
+                             {{"node", "ejabberd@b"},
+                              {"host", "localhost"},
+                              {"state", "ready"},
+                              {"total", 3},
+                              {"users", 1},
+                              {"memory", 4096},
+                              {"last_rebuild", ""},
+                              {"rebuild_ms", 0},
+                              {"backend", "sql/pgsql"}}})));
+    const auto view = [](const char* self, const char* other) {
+        return ok(json::array(
+            {{{"node", self}, {"state", "self"}}, {{"node", other}, {"state", "running"}}}));
+    };
+    h.api.on("unread_cluster", view("ejabberd@a", "ejabberd@b"));
+    h.api.on("unread_cluster", view("ejabberd@b", "ejabberd@a"));
+    const auto r = h.run({"status"});
+    EXPECT_EQ(r.status, 5) << r.out;
+    EXPECT_NE(r.err.find("index of localhost on ejabberd@a is stale: store unreachable since "
+                         "2026-12-01T10:00:00Z"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("ejabberd@b is"), std::string::npos) << r.err;
 }
 
 TEST_F(Status, ModuleWithoutUnreadClusterSkipsTheCheck) {

@@ -135,10 +135,48 @@ TEST(FormatStatus, WithAndWithoutModule) {
                                {"memory", 4096},
                                {"last_rebuild", "2026-11-23T10:00:00Z"},
                                {"rebuild_ms", 12}}}}};
-    EXPECT_NE(format_status(report).find(
-                  "mod_unread: loaded\n  localhost: ready, 12 unread for 3 users, index 4.0 KiB, "
-                  "rebuilt 2026-11-23T10:00:00Z in 12 ms\n"),
+    EXPECT_NE(format_status(report).find("mod_unread: loaded\n"
+                                         "  localhost: ready, backend -, 12 unread for 3 users, "
+                                         "index 4.0 KiB, rebuilt 2026-11-23T10:00:00Z in 12 ms\n"),
               std::string::npos);
+}
+
+// Each row names the store behind that host's index; a row from a module
+// older than the field, or a node without an index, shows "-".
+TEST(FormatStatus, ShowsEachHostsBackend) {
+    const auto row = [](const char* node, const char* host, const char* state, int total, int users,
+                        int memory) {
+        return json{{"node", node},   {"host", host},     {"state", state},     {"total", total},
+                    {"users", users}, {"memory", memory}, {"last_rebuild", ""}, {"rebuild_ms", 0}};
+    };
+    json refused = row("ejabberd@a", "example.org",
+                       "refused: no mod_unread backend for mod_offline db_type sql", 0, 0, 0);
+    refused["backend"] = "sql/pgsql";
+    json ready = row("ejabberd@a", "localhost", "ready", 12, 3, 4096);
+    ready["backend"] = "mnesia";
+    json absent = row("ejabberd@b", "", "unreachable", 0, 0, 0);
+    absent["backend"] = "";
+    // ejabberd@c runs a module from before the field.
+    const json older = row("ejabberd@c", "localhost", "ready", 1, 1, 512);
+    json report = {{"url", "https://lb:5443/api"},
+                   {"version", "23.01-1"},
+                   {"nodes", {"ejabberd@a", "ejabberd@b"}}};
+    report["mod_unread"] = {{"loaded", true},
+                            {"stats", json::array({ready, refused, absent, older})}};
+    const std::string out = format_status(report);
+    EXPECT_NE(out.find("  ejabberd@a localhost: ready, backend mnesia, 12 unread for 3 users, "
+                       "index 4.0 KiB\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("  ejabberd@a example.org: refused: no mod_unread backend for mod_offline "
+                       "db_type sql, backend sql/pgsql, 0 unread for 0 users, index 0 B\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("  ejabberd@b : unreachable, backend -, 0 unread"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("  ejabberd@c localhost: ready, backend -, 1 unread for 1 users"),
+              std::string::npos)
+        << out;
 }
 
 TEST(FormatBytes, Units) {

@@ -7,9 +7,12 @@
 mnesia_test() ->
     ?assertEqual({ok, mod_unread_mnesia}, mod_unread:backend_for(mnesia)).
 
-%% No SQL backend yet: refused by the absence of the module, nothing else.
 sql_test() ->
-    ?assertEqual({error, {no_backend, sql}}, mod_unread:backend_for(sql)).
+    ?assertEqual({ok, mod_unread_sql}, mod_unread:backend_for(sql)).
+
+%% A db_type of ejabberd's set without a backend is refused.
+redis_test() ->
+    ?assertEqual({error, {no_backend, redis}}, mod_unread:backend_for(redis)).
 
 %% An atom that exists while no module of that name does.
 atom_without_module_test() ->
@@ -19,5 +22,15 @@ atom_without_module_test() ->
 refusal_states_test_() ->
     [?_assertEqual(<<"refused: mod_offline use_mam_for_storage is true">>,
 		   mod_unread:refusal_state(use_mam_for_storage)),
-     ?_assertEqual(<<"refused: no mod_unread backend for mod_offline db_type sql">>,
-		   mod_unread:refusal_state({no_backend, sql}))].
+     ?_assertEqual(<<"refused: no mod_unread backend for mod_offline db_type redis">>,
+		   mod_unread:refusal_state({no_backend, redis})),
+     ?_assertEqual(<<"refused: the SQL database lacks x">>,
+		   mod_unread:refusal_state({backend, ["the SQL database ", <<"lacks x">>]}))].
+
+%% How unread_stats names the store behind an index.
+store_names_test_() ->
+    [?_assertEqual(<<"mnesia">>, mod_unread:store_name(mnesia, undefined)),
+     ?_assertEqual(<<"sql/pgsql">>, mod_unread:store_name(sql, pgsql)),
+     ?_assertEqual(<<"sql/mysql">>, mod_unread:store_name(sql, mysql)),
+     ?_assertEqual(<<"sql">>, mod_unread:store_name(sql, undefined)),
+     ?_assertEqual(<<"mnesia">>, mod_unread:backend_name(<<"example.com">>, mod_unread_mnesia))].

@@ -25,7 +25,10 @@ SYSTEM_MODULES = Path("/usr/share/puppet/modules")
 
 class Cluster:
     def __init__(self, node_ips=("127.0.0.2", "127.0.0.3"), lb_ip="127.0.0.4",
-                 c2s_port=25222, api_port=25443, check_interval_ms=500, queue_limit=5000):
+                 c2s_port=25222, api_port=25443, check_interval_ms=500, queue_limit=5000,
+                 sql=None):
+        # sql: a running sqldb server that both nodes keep offline messages
+        # in (one database shared by the cluster, as deployments do).
         self.dir = Path(tempfile.mkdtemp(prefix="chatadm-cluster-"))
         os.chmod(self.dir, 0o755)
         self.ca = harness.make_ca(self.dir)
@@ -36,7 +39,7 @@ class Cluster:
         self.check_interval_ms = check_interval_ms
         self.nodes = [harness.Node(name=f"unread{i + 1}", ip=ip, c2s_port=c2s_port,
                                    api_port=api_port, node_host=ip, cookie=self.cookie,
-                                   ca=self.ca, queue_limit=queue_limit,
+                                   ca=self.ca, queue_limit=queue_limit, sql=sql,
                                    workdir=self.dir / f"node{i + 1}")
                       for i, ip in enumerate(node_ips)]
         self.haproxy_cfg = self.dir / "haproxy" / "haproxy.cfg"

@@ -123,7 +123,7 @@ class Node:
     def __init__(self, name="unread1", ip="127.0.0.1", c2s_port=15222, api_port=15443,
                  hosts=("localhost",), queue_limit=100, with_module=True, workdir=None,
                  module_opts=None, extra_pa=(), loopback_api=False, node_host="localhost",
-                 cookie=None, ca=None, extra_modules=None):
+                 cookie=None, ca=None, extra_modules=None, sql=None):
         self.name = name
         # A node host with dots (an address) makes ejabberdctl use long names.
         self.node = f"{name}@{node_host}"
@@ -139,6 +139,13 @@ class Node:
         # {module: {option: value}} for ejabberd.yml's modules; mod_offline's
         # options are added to the ones it always has.
         self.extra_modules = dict(extra_modules or {})
+        # sql: a running tests/integration/sqldb.py server; the node then
+        # keeps offline messages there (the only module on SQL) and
+        # store_count() reads its spool table.
+        self.sql = sql
+        if sql is not None:
+            self.extra_modules["mod_offline"] = {"db_type": "sql",
+                                                 **self.extra_modules.get("mod_offline", {})}
         self.extra_pa = list(extra_pa)
         self.loopback_api = loopback_api
         self._own_dir = workdir is None
@@ -176,6 +183,7 @@ class Node:
             "mod_unread_options": self.module_opts,
             "extra_modules": self.extra_modules,
             "web_admin": True,
+            "top_level_options": self.sql.ejabberd_sql_options() if self.sql else {},
         }))
         paths = ([self._readable_ebin()] if self.with_module else []) + self.extra_pa
         erl_options = " ".join(f"-pa {p}" for p in paths)
@@ -310,8 +318,14 @@ class Node:
         return out
 
     def store_count(self, user, host=None):
-        """The truth: records in mod_offline's mnesia table for the user."""
+        """The truth: the user's records in mod_offline's mnesia table, or
+        rows in the SQL spool table when the node is on SQL."""
         host = host or self.hosts[0]
+        if self.sql is not None:
+            from sqldb import sql_quote
+            rows = self.sql.query(f"SELECT count(*) FROM spool WHERE username = {sql_quote(user)} "
+                                  f"AND server_host = {sql_quote(host)}")
+            return int(rows[0][0])
         return int(self.rpc(f'length(mnesia:dirty_read(offline_msg, {{<<"{user}">>, <<"{host}">>}}))'))
 
     def issue_token(self, ttl=3600):

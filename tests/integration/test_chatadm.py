@@ -139,6 +139,19 @@ def test_senders_top_online_status(node, creds, tmp_path):
     assert node.node in json.dumps(js)
 
 
+def test_status_names_the_mnesia_backend(node, creds):
+    # The server's own answer, through the HTTP API: backend is the last field.
+    rows = node.api("unread_stats", {})
+    assert [(r["node"], r["host"], r["backend"]) for r in rows] == [(node.node, HOST, "mnesia")]
+    assert node.ctl("unread_stats").rstrip("\n").split("\t")[-1] == "mnesia"
+    # chatadm status shows it on the host's line and in -j.
+    status = ok(run(node, creds, "status"))
+    line = next(l for l in status.splitlines() if l.startswith(f"  {node.node} {HOST}: "))
+    assert line.startswith(f"  {node.node} {HOST}: ready, backend mnesia, "), status
+    js = json.loads(ok(run(node, creds, "-j", "status")))
+    assert [r["backend"] for r in js["mod_unread"]["stats"]] == ["mnesia"], js
+
+
 def test_usage_errors_exit_2(node, creds):
     for args in (["unread"], ["frobnicate"], ["-x", "status"], ["unread", "-n"],
                  ["unread", "-z", "alice"], ["send", "bob@localhost"]):

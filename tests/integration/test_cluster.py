@@ -1,7 +1,9 @@
-"""Issue 4: two ejabberd nodes behind haproxy (cluster.py). Whatever path
-changes the offline store, on whichever node, both nodes' indexes agree with
-the store within a bounded lag; the cluster survives a node crash, a node
-down behind the balancer, a full restart, and a node leaving."""
+"""Two ejabberd nodes behind haproxy (cluster.py), with mod_offline on
+mnesia, or on one MariaDB or PostgreSQL database both nodes share. Whatever
+path changes the offline store, on whichever node (or, on SQL, straight in
+the database), both nodes' indexes agree with the store within a bounded
+lag; the cluster survives a node crash, a node down behind the balancer, a
+full restart, a node leaving and, on SQL, the database itself crashing."""
 
 import json
 import subprocess
@@ -12,6 +14,7 @@ import pytest
 
 import cluster as cl
 import harness
+import sqldb
 import xmpp_client as xc
 
 HOST = "localhost"
@@ -24,12 +27,27 @@ def pw(user):
     return f"pw-{user}"
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    with cl.Cluster(queue_limit=QUEUE_LIMIT) as c:
-        for u in USERS:
-            c.nodes[0].register(u, pw(u))
-        yield c
+STORES = ["mnesia", "mariadb", "postgres"]
+SQL_STORES = ["mariadb", "postgres"]
+DB_PORTS = {"mariadb": 25316, "postgres": 25442}
+
+
+@pytest.fixture(scope="module", params=STORES)
+def cluster(request):
+    store = request.param
+    if store == "mnesia":
+        with cl.Cluster(queue_limit=QUEUE_LIMIT) as c:
+            c.store = store
+            for u in USERS:
+                c.nodes[0].register(u, pw(u))
+            yield c
+        return
+    with sqldb.make(store, DB_PORTS[store]) as db:
+        with cl.Cluster(queue_limit=QUEUE_LIMIT, sql=db) as c:
+            c.store, c.db = store, db
+            for u in USERS:
+                c.nodes[0].register(u, pw(u))
+            yield c
 
 
 def jid(u):
@@ -127,10 +145,10 @@ Stores = [begin
      mod_admin_extra:send_message(<<"chat">>, From, JID, <<>>, integer_to_binary(I)),
      Wait(I, T0)
  end || I <- lists:seq(1, {n_store})],
-Ids = [Seq || {{Seq, _, _, _, _}} <- mod_offline_mnesia:read_message_headers(<<"admin">>, Host)],
+Ids = [Seq || {{Seq, _, _, _, _}} <- mod_offline_{db}:read_message_headers(<<"admin">>, Host)],
 Removes = [begin
      T0 = Now(),
-     mod_offline_mnesia:remove_message(<<"admin">>, Host, Seq),
+     mod_offline_{db}:remove_message(<<"admin">>, Host, Seq),
      Wait({n_store} - K, T0)
  end || {{K, Seq}} <- lists:zip(lists:seq(1, length(Ids)), Ids)],
 Stores ++ Removes
@@ -140,12 +158,13 @@ Stores ++ Removes
 def test_cross_node_lag_over_500_changes(cluster):
     c = cluster
     a, b = c.nodes
-    out = a.rpc(LAG_PROBE.format(other=b.node, n_store=300), timeout=600)
+    db = "mnesia" if c.store == "mnesia" else "sql"
+    out = a.rpc(LAG_PROBE.format(other=b.node, n_store=300, db=db), timeout=600)
     lags = json.loads(out.replace("\n", "").replace(" ", ""))
     assert len(lags) == 600
     lags.sort()
     p50, p99, mx = (lags[len(lags) // 2], lags[int(len(lags) * 0.99)], lags[-1])
-    print(f"cross-node lag over {len(lags)} changes (store on A, seen by B's unread_count): "
+    print(f"{c.store}: cross-node lag over {len(lags)} changes (store on A, seen by B's unread_count): "
           f"p50 {p50} µs, p99 {p99} µs, max {mx} µs")
     assert mx < 1_000_000, "every change reached the other node within a second"
 
@@ -279,6 +298,119 @@ def test_whole_cluster_restart_rebuilds(cluster):
     assert {r["node"] for r in rows if r["state"] == "ready"} == {n.node for n in c.nodes}
 
 
+# ---- SQL only: the database itself changes, stops, comes back
+
+def wait_agreed_long(c, users, what, bound_s=60):
+    """wait_agreed, after giving both nodes up to bound_s to reconnect to a
+    database that came back (ejabberd's pool, then each node's reader)."""
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        try:
+            if all(agreed(c, u) for u in users):
+                break
+        except Exception:  # a node's SQL pool still reconnecting
+            pass
+        time.sleep(0.2)
+    return wait_agreed(c, users, what)
+
+
+def states(c):
+    return {(r["node"], r["state"].split(":")[0]) for r in c.nodes[0].api("unread_stats", {})}
+
+
+@pytest.mark.parametrize("cluster", SQL_STORES, indirect=True)
+def test_dba_statements_are_seen_by_both_nodes(cluster):
+    c = cluster
+    a, b = c.nodes
+    for u in USERS:
+        a.rpc(f'mod_offline:remove_user(<<"{u}">>, <<"{HOST}">>)')
+    send_via(a, "bob", "alice", ["dba-1", "dba-2", "dba-3"])
+    wait_agreed(c, ["alice"], "stored through A")
+    stock_before = int(b.ctl("get_offline_count", "alice", HOST))
+    c.db.execute("DELETE FROM spool WHERE username = 'alice' AND xml LIKE '%dba-2%'")
+    lag = wait_agreed(c, ["alice"], "a DBA's DELETE")
+    assert [m["body"] for m in b.api("unread_list", {"user": "alice", "limit": 10, "offset": 0,
+                                                     "from": ""})] == ["dba-3", "dba-1"]
+    c.db.insert_spool_row("alice", HOST, sqldb.offline_message_xml(
+        "carol@localhost", "alice@localhost", "written by hand"))
+    wait_agreed(c, ["alice"], "a DBA's INSERT")
+    assert b.api("unread_senders", {"user": "alice"}) == [
+        {"sender": jid("bob"), "count": 2}, {"sender": jid("carol"), "count": 1}]
+    c.db.execute("UPDATE spool SET xml = REPLACE(xml, 'dba-1', 'edited') "
+                 "WHERE username = 'alice' AND xml LIKE '%dba-1%'")
+    wait_agreed(c, ["alice"], "a DBA's UPDATE")
+    bodies = {m["body"] for m in a.api("unread_list", {"user": "alice", "limit": 10,
+                                                       "offset": 0, "from": ""})}
+    assert bodies == {"edited", "dba-3", "written by hand"}
+    print(f"{c.store}: a DBA's DELETE reached both indexes in {lag:.3f} s; stock "
+          f"get_offline_count on B said {stock_before} before it and "
+          f"{b.ctl('get_offline_count', 'alice', HOST)} after (its cache)")
+
+
+@pytest.mark.parametrize("cluster", SQL_STORES, indirect=True)
+def test_database_outage_is_shown_and_caught_up_without_rebuild(cluster, admin_pw):
+    c = cluster
+    a, b = c.nodes
+    send_via(a, "bob", "erin", ["before the outage"])
+    wait_agreed(c, USERS, "before the outage")
+    rebuilt = {(r["node"], r["last_rebuild"]) for r in a.api("unread_stats", {})}
+    c.db.kill()
+    deadline = time.monotonic() + 20
+    while states(c) != {(n.node, "stale") for n in c.nodes}:
+        assert time.monotonic() < deadline, f"not shown stale: {states(c)}"
+        time.sleep(0.2)
+    # The index still answers, from what it last knew.
+    assert b.api("unread_count", {"user": "erin"})["count"] == 1
+    status = chatadm(c, "status")
+    assert status.returncode == 5 and "is stale: store unreachable since" in status.stderr, \
+        (status.stdout, status.stderr)
+    # Back, and changed before any node reads it: a DBA's statements.
+    c.db.restart()
+    c.db.execute("DELETE FROM spool WHERE username = 'erin'")
+    c.db.insert_spool_row("dave", HOST, sqldb.offline_message_xml(
+        "bob@localhost", "dave@localhost", "while the nodes were away"))
+    wait_agreed_long(c, USERS, "after the outage")
+    assert b.api("unread_count", {"user": "dave"})["count"] == c.nodes[0].store_count("dave")
+    assert states(c) == {(n.node, "ready") for n in c.nodes}
+    # Caught up from the change log, not by reading spool again.
+    assert {(r["node"], r["last_rebuild"]) for r in a.api("unread_stats", {})} == rebuilt
+
+
+@pytest.mark.parametrize("cluster", SQL_STORES, indirect=True)
+def test_database_crash_while_streaming_loses_nothing(cluster):
+    c = cluster
+    a, b = c.nodes
+    targets = ["alice", "carol", "dave", "erin"]
+    for u in targets:
+        a.rpc(f'mod_offline:remove_user(<<"{u}">>, <<"{HOST}">>)')
+    result = {}
+
+    def stream():
+        try:
+            result["bounced"] = sum(
+                len(xc.send_messages(c.lb_xmpp, c.ca[0], jid("bob"), pw("bob"), jid(u),
+                                     [f"{u}-{i}" for i in range(250)]))
+                for u in targets)
+        except Exception as e:
+            result["error"] = e
+
+    t = threading.Thread(target=stream)
+    t.start()
+    time.sleep(1.0)
+    c.db.kill()
+    time.sleep(2.0)
+    c.db.restart()
+    t.join()
+    wait_agreed_long(c, USERS, "after the database crashed during a stream")
+    stored = sum(a.store_count(u) for u in targets)
+    for n in c.nodes:
+        assert sum(n.api("unread_count", {"user": u})["count"] for u in targets) == stored
+    print(f"{c.store}: database killed during 1,000 messages: {stored} stored, "
+          f"client: {result}")
+    assert 0 < stored <= 1000
+
+
+# Last: B leaves the cluster for good.
 def test_leave_cluster_stops_counting_the_node(cluster):
     c = cluster
     a, b = c.nodes

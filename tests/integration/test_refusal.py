@@ -58,6 +58,9 @@ def test_node_runs_and_logs_one_error_naming_the_option(node):
 def test_stats_and_status_say_why(node, creds):
     stats = node.ctl("unread_stats")
     assert REFUSAL in stats, stats
+    # Refused with mod_offline's db_type mnesia: the row names that store.
+    rows = node.api("unread_stats", {})
+    assert [(r["state"], r["backend"]) for r in rows] == [(REFUSAL, "mnesia")], rows
     p = chatadm(node, creds, "status")
     assert REFUSAL in p.stdout + p.stderr, (p.returncode, p.stdout, p.stderr)
 

@@ -36,6 +36,19 @@ std::vector<std::string> cluster_problems(const std::map<std::string, ClusterVie
     return problems;
 }
 
+std::vector<std::string> index_problems(const nlohmann::json& stats_rows) {
+    std::vector<std::string> problems;
+    for (const auto& row : stats_rows) {
+        const std::string state = row.value("state", "");
+        if (state.rfind("stale", 0) != 0) continue;
+        problems.push_back("index of " + row.value("host", "") + " on " + row.value("node", "") +
+                           " is " + state +
+                           ": it answers with what it last knew until the "
+                           "store can be read again");
+    }
+    return problems;
+}
+
 int cluster_probes(size_t nodes_in_first_view) {
     // Round robin reaches every node within one pass; a second pass and a
     // margin cover a balancer that just skipped one. A one-node answer may

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ std::string answering_node(const ClusterView& view);
 //    clusters behind one address: their indexes and stores differ).
 std::vector<std::string> cluster_problems(const std::map<std::string, ClusterView>& views,
                                           const std::string& url);
+
+// Problems in the unread_stats rows: an index that answers from what it
+// last knew because its store's changes cannot be read (state "stale: …").
+std::vector<std::string> index_problems(const nlohmann::json& stats_rows);
 
 // How many unread_cluster calls status makes to meet every node behind a
 // round-robin balancer, given the nodes the first answer lists.

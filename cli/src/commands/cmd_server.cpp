@@ -85,20 +85,28 @@ void run_status(Session& s) {
         result_string_list(s.api().call("list_cluster", json::object()), "list_cluster");
     json unread = {{"loaded", false}};
     try {
-        unread["stats"] =
+        json stats =
             result_object_list(s.api().call("unread_stats", json::object()), "unread_stats");
+        // A mod_unread from before the backend field: every row still has
+        // the key, null meaning "not reported".
+        for (auto& row : stats) {
+            if (!row.contains("backend")) row["backend"] = nullptr;
+        }
+        unread["stats"] = std::move(stats);
         unread["loaded"] = true;
     } catch (const ApiError& e) {
         if (!e.endpoint_missing()) throw;
     }
     std::vector<std::string> problems;
+    if (unread["loaded"]) problems = index_problems(unread["stats"]);
     if (unread["loaded"]) {
         try {
             const auto views = cluster_views(s);
             json answered = json::object();
             for (const auto& [node, view] : views) answered[node] = view;
             report["answered_by"] = answered;
-            problems = cluster_problems(views, s.api().base_url());
+            for (auto& p : cluster_problems(views, s.api().base_url()))
+                problems.push_back(std::move(p));
         } catch (const ApiError& e) {
             // A mod_unread from before unread_cluster: no cluster check.
             if (!e.endpoint_missing()) throw;

@@ -163,9 +163,13 @@ std::string format_status(const json& report) {
         for (const auto& h : *it) {
             // Each node of a cluster keeps its own index.
             const std::string node = field_string(h, "node");
+            // The store behind the index; "-" when the server names none (a
+            // node without an index, or a module from before the field).
+            const std::string backend = field_string(h, "backend");
             std::string line = "  " + (node.empty() ? "" : escape_line(node) + " ") +
                                escape_line(field_string(h, "host")) + ": " +
-                               escape_line(field_string(h, "state")) + ", " +
+                               escape_line(field_string(h, "state")) + ", backend " +
+                               (backend.empty() ? "-" : escape_line(backend)) + ", " +
                                std::to_string(field_integer(h, "total")) + " unread for " +
                                std::to_string(field_integer(h, "users")) + " users, index " +
                                format_bytes(field_integer(h, "memory"));

@@ -19,6 +19,10 @@
 # @param extra_modules
 #   Further ejabberd modules and their options ({module => {option =>
 #   value}}); options for mod_offline are added to its own.
+# @param top_level_options
+#   Further top-level ejabberd.yml options ({option => value}), such as the
+#   sql_* options of an SQL database; options the template writes itself
+#   (hosts, listen, modules, ...) are refused.
 # @param queue_limit
 #   Offline messages kept per user (admins: 5000).
 # @param c2s_port
@@ -37,6 +41,7 @@ class chatadm::node (
   String[1] $member,
   Hash[String[1], Variant[String, Integer, Boolean]] $mod_unread_options = {},
   Hash[String[1], Hash[String[1], Data]] $extra_modules = {},
+  Hash[String[1], Data] $top_level_options = {},
   Integer[1] $queue_limit = 5000,
   Stdlib::Port $c2s_port = 5222,
   Pattern[/\A\d+-\d+\z/] $dist_port_range = '4200-4210',

@@ -40,6 +40,7 @@ class chatadm::node::config {
         queue_limit          => $chatadm::node::queue_limit,
         mod_unread_options   => $chatadm::node::mod_unread_options,
         extra_modules        => $chatadm::node::extra_modules,
+        top_level_options    => $chatadm::node::top_level_options,
     }),
   }
 }

@@ -138,6 +138,34 @@ describe 'chatadm::node' do
     end
   end
 
+  context 'with top-level options (an SQL database)' do
+    let(:params) do
+      {
+        'top_level_options' => {
+          'sql_type' => 'pgsql', 'sql_server' => '127.0.0.1', 'sql_port' => 5432,
+          'sql_password' => 'p: w#"x', 'new_sql_schema' => true,
+        },
+        'extra_modules' => { 'mod_offline' => { 'db_type' => 'sql' } },
+      }
+    end
+    let(:settings) { YAML.safe_load(catalogue.resource('File', '/etc/ejabberd/ejabberd.yml')[:content]) }
+
+    it 'writes them at the top level with their types, beside the usual config' do
+      expect(settings).to include(
+        'sql_type' => 'pgsql', 'sql_server' => '127.0.0.1', 'sql_port' => 5432,
+        'sql_password' => 'p: w#"x', 'new_sql_schema' => true,
+      )
+      expect(settings['hosts']).to eq(['chat.example'])
+      expect(settings['modules']['mod_offline']).to include('db_type' => 'sql')
+    end
+  end
+
+  context 'with a top-level option the template writes itself' do
+    let(:params) { { 'top_level_options' => { 'hosts' => ['other.example'] } } }
+
+    it { is_expected.to compile.and_raise_error(%r{top_level_options may not set hosts}) }
+  end
+
   context 'for a member that is not in chatadm::nodes' do
     let(:params) { { 'member' => 'ejabberd9' } }
 

@@ -1,0 +1,234 @@
+%%%----------------------------------------------------------------------
+%%% File    : mod_unread_sql.erl
+%%% Purpose : mod_unread's backend for mod_offline with db_type: sql
+%%%           (MySQL/MariaDB and PostgreSQL, ejabberd's new SQL schema).
+%%%
+%%% ejabberd runs no hook for most deletions from spool, and another node or
+%%% a DBA changes spool without telling this node at all. So the database
+%%% records every change itself: triggers on spool append to a change log
+%%% (sql/pg.sql, sql/mysql.sql) in the same transaction as the change, and
+%%% mod_unread_sql_log on each node reads that log in id order and sends
+%%% the changes to the host's mod_unread_server.
+%%%
+%%% A spool row becomes an #offline_msg{} the way mod_offline_sql makes one
+%%% (its packet parsed, its sender and recipient from the packet), with the
+%%% timestamp mod_offline put in its <delay/> and the row's seq in the
+%%% record's expire field: mod_offline's SQL store keeps no expiry and
+%%% mod_unread never reads it there, and it keeps two rows with identical
+%%% XML two messages, as spool holds them. The same row always makes the
+%%% same record, whether read from spool or from the log, so the index can
+%%% delete what it inserted.
+%%%----------------------------------------------------------------------
+-module(mod_unread_sql).
+
+-behaviour(mod_unread).
+
+-export([check/1, subscribe/1, unsubscribe/1, fold/3, read_user/2, classify/2]).
+%% For mod_unread_sql_log and mod_unread_sql_schema.
+-export([record/5, sql_type/1]).
+
+-include("xmpp.hrl").
+-include("logger.hrl").
+-include("mod_offline.hrl").
+-include("ejabberd_sql_pt.hrl").
+
+
+%%%===================================================================
+%%% Backend callbacks
+%%%===================================================================
+%% mod_unread indexes a host only when this passes: the database must be one
+%% whose triggers we ship, with the schema that has spool.server_host, and
+%% the change log and its triggers must be there (made now if they may be).
+check(Host) ->
+    case sql_type(Host) of
+	{error, _} = Err ->
+	    Err;
+	{ok, _Type} ->
+	    case ejabberd_sql:use_new_schema() of
+		false ->
+		    {error, "mod_unread needs ejabberd's new SQL schema (spool with "
+		     "server_host): set new_sql_schema: true (see ejabberd's "
+		     "sql/*.new.sql and the old-to-new migration scripts)"};
+		true ->
+		    mod_unread_sql_schema:ensure(Host)
+	    end
+    end.
+
+-spec sql_type(binary()) -> {ok, mysql | pgsql} | {error, string()}.
+sql_type(Host) ->
+    case ejabberd_option:sql_type(Host) of
+	mysql -> {ok, mysql};
+	pgsql -> {ok, pgsql};
+	Other ->
+	    {error, lists:flatten(
+		      io_lib:format("mod_unread supports sql_type mysql and pgsql, "
+				    "not ~ts", [Other]))}
+    end.
+
+subscribe(Host) ->
+    case mod_unread_sql_log:start_link(Host, self()) of
+	{ok, _Pid} -> ok;
+	{error, _} = Err -> Err
+    end.
+
+unsubscribe(Host) ->
+    mod_unread_sql_log:stop(Host).
+
+classify({mod_unread_sql, Host, Op}, Host) ->
+    Op;
+classify({mod_unread_sql, _OtherHost, _Op}, _Host) ->
+    ignore;
+classify(_Msg, _Host) ->
+    unknown.
+
+%% Pages through the host's spool by seq (its keyset), one page fetched
+%% while the one before is parsed and indexed, so no more than two pages
+%% are in memory whatever the table's size. A row written or deleted
+%% meanwhile, before or after the page being read, is in the change log
+%% the server replays afterwards.
+fold(Host, ChunkSize, Fun) ->
+    Owner = self(),
+    {Reader, Ref} = spawn_monitor(fun() -> page_reader(Owner, Host, ChunkSize) end),
+    Reader ! {fetch, 0},
+    try fold_pages(Host, Reader, Ref, ChunkSize, Fun, 0)
+    after
+	erlang:demonitor(Ref, [flush]),
+	exit(Reader, kill)
+    end.
+
+fold_pages(Host, Reader, Ref, ChunkSize, Fun, N) ->
+    receive
+	{page, Reader, Rows} ->
+	    case Rows of
+		[] ->
+		    {ok, N};
+		_ ->
+		    {LastSeq, _, _, _} = lists:last(Rows),
+		    case length(Rows) < ChunkSize of
+			true -> ok;
+			false -> Reader ! {fetch, LastSeq}
+		    end,
+		    Recs = records(Host, Rows),
+		    Fun(Recs),
+		    N1 = N + length(Recs),
+		    case length(Rows) < ChunkSize of
+			true -> {ok, N1};
+			false -> fold_pages(Host, Reader, Ref, ChunkSize, Fun, N1)
+		    end
+	    end;
+	{page_error, Reader, Reason} ->
+	    {error, Reason};
+	{'DOWN', Ref, process, _, Reason} ->
+	    {error, {page_reader, Reason}}
+    end.
+
+page_reader(Owner, Host, ChunkSize) ->
+    receive
+	{fetch, AfterSeq} ->
+	    case ejabberd_sql:sql_query(
+		   Host,
+		   ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
+			" from spool where server_host=%(Host)s and seq > %(AfterSeq)d"
+			" order by seq limit %(ChunkSize)d")) of
+		{selected, Rows} ->
+		    Owner ! {page, self(), [{Seq, U, X, C} || {Seq, U, X, C} <- Rows]},
+		    page_reader(Owner, Host, ChunkSize);
+		Err ->
+		    Owner ! {page_error, self(), Err}
+	    end
+    end.
+
+records(Host, Rows) ->
+    lists:flatmap(
+      fun({Seq, LUser, XML, CreatedAt}) ->
+	      case record(LUser, Host, Seq, XML, CreatedAt) of
+		  {ok, R} -> [R];
+		  error -> []
+	      end
+      end, Rows).
+
+%% A database that went away is not waited for: ejabberd's pool would hold
+%% the query for its whole query timeout (60 s by default).
+-define(READ_USER_TIMEOUT, 5000).
+
+read_user(LUser, Host) ->
+    Query = fun() ->
+		    ejabberd_sql:sql_query(
+		      Host,
+		      ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
+			   " where username=%(LUser)s and server_host=%(Host)s order by seq"))
+	    end,
+    {Pid, Ref} = spawn_monitor(fun() -> exit({result, Query()}) end),
+    receive
+	{'DOWN', Ref, process, Pid, {result, {selected, Rows}}} ->
+	    records(Host, Rows);
+	{'DOWN', Ref, process, Pid, {result, Err}} ->
+	    erlang:error({store_unreachable, Err});
+	{'DOWN', Ref, process, Pid, Reason} ->
+	    erlang:error({store_unreachable, Reason})
+    after ?READ_USER_TIMEOUT ->
+	    erlang:demonitor(Ref, [flush]),
+	    exit(Pid, kill),
+	    erlang:error({store_unreachable, timeout})
+    end.
+
+%%%===================================================================
+%%% Rows to records
+%%%===================================================================
+%% The record of a spool row, or error for a row mod_offline could not
+%% deliver either (XML that does not parse, a bad sender or recipient).
+-spec record(binary(), binary(), integer(), binary(), binary()) ->
+		    {ok, #offline_msg{}} | error.
+record(LUser, Host, Seq, XML, CreatedAt) ->
+    %% One try around all of it: a bad JID raises in jid:decode/1.
+    try
+	#xmlel{} = El = fxml_stream:parse_element(XML),
+	From = jid:decode(fxml:get_tag_attr_s(<<"from">>, El)),
+	To = jid:decode(fxml:get_tag_attr_s(<<"to">>, El)),
+	{ok, #offline_msg{us = {LUser, Host},
+			  timestamp = timestamp(El, Host, CreatedAt, Seq),
+			  expire = {seq, Seq},
+			  from = From, to = To, packet = El}}
+    catch
+	_:_ -> error
+    end.
+
+%% mod_offline dates a message with the <delay/> it adds from the server
+%% (a message may carry other delays, from its sender); a row written
+%% behind ejabberd's back may have none, and then its created_at counts.
+timestamp(#xmlel{children = Els}, Host, CreatedAt, Seq) ->
+    Delays = [D || #xmlel{name = <<"delay">>} = D <- Els,
+		   fxml:get_tag_attr_s(<<"xmlns">>, D) == ?NS_DELAY],
+    Own = [D || D <- Delays, fxml:get_tag_attr_s(<<"from">>, D) == Host],
+    case decode_stamp(Own ++ Delays) of
+	undefined -> created_at(CreatedAt, Seq);
+	TS -> TS
+    end.
+
+decode_stamp([]) ->
+    undefined;
+decode_stamp([D | Rest]) ->
+    try xmpp_util:decode_timestamp(fxml:get_tag_attr_s(<<"stamp">>, D))
+    catch _:_ -> decode_stamp(Rest)
+    end.
+
+%% "YYYY-MM-DD HH:MM:SS[.ffffff]" as both databases print a TIMESTAMP, read
+%% as UTC (the time zone ejabberd's servers normally run in). A value that
+%% does not parse dates the row by its seq, so its place among the user's
+%% messages stays stable.
+created_at(CreatedAt, Seq) ->
+    try
+	<<Date:10/binary, _, Time:8/binary, Frac/binary>> = CreatedAt,
+	[Y, Mo, D] = [binary_to_integer(X) || X <- binary:split(Date, <<"-">>, [global])],
+	[H, Mi, S] = [binary_to_integer(X) || X <- binary:split(Time, <<":">>, [global])],
+	Micro = case Frac of
+		    <<".", Digits/binary>> when Digits /= <<>> ->
+			binary_to_integer(binary:part(<<Digits/binary, "000000">>, 0, 6));
+		    _ -> 0
+		end,
+	Secs = calendar:datetime_to_gregorian_seconds({{Y, Mo, D}, {H, Mi, S}}) -
+	    62167219200,
+	{Secs div 1000000, Secs rem 1000000, Micro}
+    catch
+	_:_ -> {0, Seq div 1000000, Seq rem 1000000}
+    end.

@@ -1,0 +1,344 @@
+%%%----------------------------------------------------------------------
+%%% File    : mod_unread_sql_log.erl
+%%% Purpose : Follows the SQL change log of one virtual host's spool and
+%%%           sends each change to the host's mod_unread_server.
+%%%
+%%% The triggers of sql/*.sql append every insert and delete of spool to
+%%% mod_unread_log in the change's own transaction. This process reads the
+%%% log in id order every ?POLL_MS, remembering ids that are not visible yet
+%%% (mod_unread_sql_cursor), and turns each row into the op the index
+%%% applies. An insert is looked up in spool as it is now: a row deleted
+%%% since then is not inserted at all (its delete follows in the log), so
+%%% applying the log from any point, or twice, ends at the same index.
+%%%
+%%% Every ?HEARTBEAT_MS it records how far it has read (mod_unread_reader)
+%%% and deletes the log rows every live reader has read, so the log holds
+%%% about what the slowest node has still to read, and at most ?READER_TTL
+%%% of changes when a node is gone. A reader that falls behind what was
+%%% pruned (its node cut off from the database longer than that) asks for a
+%%% rebuild. While the database does not answer, the index keeps its last
+%%% state and the server is told, so unread_stats shows it.
+%%%----------------------------------------------------------------------
+-module(mod_unread_sql_log).
+
+-behaviour(gen_server).
+
+-export([start_link/2, stop/1, status/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2,
+	 code_change/3]).
+
+-include("logger.hrl").
+-include("ejabberd_sql_pt.hrl").
+
+-define(POLL_MS, 50).
+%% A read that has not answered by then: the database is taken to be away.
+%% ejabberd's SQL pool queues queries for a database it lost and answers
+%% them only after its own query timeout (60 s by default).
+-define(SLOW_MS, 3000).
+-define(RETRY_MS, 1000).
+-define(HEARTBEAT_MS, 30000).
+-define(PAGE, 1000).
+%% A log id not visible this long after a later one was is taken to belong
+%% to a transaction that rolled back.
+-define(GAP_TIMEOUT_S, 60).
+%% Readers not heard of this long hold no log rows back.
+-define(READER_TTL_S, 3600).
+
+-record(state, {host :: binary(),
+		owner :: pid(),
+		cursor :: mod_unread_sql_cursor:cursor() | undefined,
+		down_since :: integer() | undefined,
+		last_heartbeat :: integer() | undefined,
+		applied = 0 :: non_neg_integer(),
+		%% The poll running in its own process, so that a database that
+		%% does not answer is noticed while the query still waits.
+		job :: {pid(), reference()} | undefined,
+		slow = false :: boolean()}).
+
+%%%===================================================================
+%%% API
+%%%===================================================================
+start_link(Host, Owner) ->
+    gen_server:start_link({local, proc(Host)}, ?MODULE, [Host, Owner], []).
+
+stop(Host) ->
+    case whereis(proc(Host)) of
+	undefined -> ok;
+	Pid -> unlink(Pid), exit(Pid, shutdown), ok
+    end.
+
+%% How far the reader is, for unread_stats and tests.
+status(Host) ->
+    gen_server:call(proc(Host), status, timer:seconds(10)).
+
+proc(Host) ->
+    gen_mod:get_module_proc(Host, ?MODULE).
+
+%%%===================================================================
+%%% gen_server callbacks
+%%%===================================================================
+init([Host, Owner]) ->
+    self() ! poll,
+    {ok, #state{host = Host, owner = Owner}}.
+
+handle_call(status, _From, #state{cursor = C, down_since = Down, applied = N} = S) ->
+    {reply, #{low => case C of undefined -> undefined; _ -> mod_unread_sql_cursor:low(C) end,
+	      down_since => Down, applied => N}, S}.
+
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+
+handle_info(poll, #state{job = undefined, owner = Owner} = S) ->
+    Server = self(),
+    %% The poll sends what it finds to this process, which passes it on:
+    %% one sender, so the owner gets the changes in log order.
+    Snapshot = S#state{owner = Server},
+    Job = spawn_monitor(fun() ->
+				{Next, S1} = poll(Snapshot),
+				Server ! {polled, self(), Next, S1#state{owner = Owner}}
+			end),
+    erlang:send_after(?SLOW_MS, self(), {slow, element(2, Job)}),
+    {noreply, S#state{job = Job, slow = false}};
+handle_info({mod_unread_sql, _, _} = Msg, #state{owner = Owner} = S) ->
+    Owner ! Msg,
+    {noreply, S};
+handle_info({polled, Pid, Next, S1}, #state{job = {Pid, Ref}, slow = Slow} = S) ->
+    erlang:demonitor(Ref, [flush]),
+    S2 = S1#state{job = undefined, slow = false},
+    S3 = case Slow andalso S2#state.down_since == undefined of
+	     %% Marked away while this poll waited, and it got through.
+	     true -> up(S2#state{down_since = S#state.down_since});
+	     false -> S2
+	 end,
+    erlang:send_after(Next, self(), poll),
+    {noreply, S3};
+handle_info({slow, Ref}, #state{job = {_, Ref}} = S) ->
+    {noreply, (down(no_answer, S))#state{slow = true}};
+handle_info({'DOWN', Ref, process, _, Reason}, #state{job = {_, Ref}} = S) ->
+    erlang:send_after(?RETRY_MS, self(), poll),
+    {noreply, (down(Reason, S))#state{job = undefined}};
+handle_info(_Info, State) ->
+    {noreply, State}.
+
+terminate(_Reason, _State) ->
+    ok.
+
+code_change(_OldVsn, State, _Extra) ->
+    {ok, State}.
+
+%%%===================================================================
+%%% Reading the log
+%%%===================================================================
+%% Returns the time to wait before the next poll.
+poll(#state{cursor = undefined, host = Host} = S) ->
+    case start_point(Host) of
+	{ok, Hi} ->
+	    poll(S#state{cursor = mod_unread_sql_cursor:new(Hi)});
+	{error, Reason} ->
+	    {?RETRY_MS, down(Reason, S)}
+    end;
+poll(#state{host = Host, cursor = C} = S) ->
+    case read(Host, C) of
+	{ok, Rows, Full} ->
+	    Now = erlang:monotonic_time(second),
+	    {New, C1} = mod_unread_sql_cursor:seen([Id || {Id, _, _, _, _, _} <- Rows], Now, C),
+	    NewRows = [R || {Id, _, _, _, _, _} = R <- Rows, lists:member(Id, New)],
+	    Owner = S#state.owner,
+	    [Owner ! {mod_unread_sql, Host, Op} || R <- NewRows, Op <- op(Host, R)],
+	    {Lost, C2} = mod_unread_sql_cursor:expire(Now, ?GAP_TIMEOUT_S, C1),
+	    [?DEBUG("mod_unread: log ids ~B..~B of ~ts never appeared", [F, T, Host])
+	     || {F, T} <- Lost],
+	    S1 = up(S#state{cursor = C2, applied = S#state.applied + length(NewRows)}),
+	    S2 = maybe_heartbeat(S1),
+	    {case Full of true -> 0; false -> ?POLL_MS end, S2};
+	{error, Reason} ->
+	    {?RETRY_MS, down(Reason, S)}
+    end.
+
+%% Where a new reader starts: before every log row that can still be in an
+%% open transaction, so nothing committed from now on is missed (the rows
+%% read twice because of it change nothing), but not before what was
+%% pruned: those rows were read by every reader, so they committed before
+%% now, and the rebuild that follows reads what they did from spool.
+start_point(Host) ->
+    Cutoff = ?GAP_TIMEOUT_S,
+    Q = fun(DbType, _) ->
+		{selected, [{Old}]} =
+		    ejabberd_sql:sql_query_t(
+		      case DbType of
+			  pgsql ->
+			      ?SQL("select @(coalesce(max(id), 0))d from mod_unread_log"
+				   " where server_host=%(Host)s"
+				   " and logged_at < now() - %(Cutoff)d * interval '1 second'");
+			  _ ->
+			      ?SQL("select @(coalesce(max(id), 0))d from mod_unread_log"
+				   " where server_host=%(Host)s"
+				   " and logged_at < now() - interval %(Cutoff)d second")
+		      end),
+		{selected, Pruned} =
+		    ejabberd_sql:sql_query_t(
+		      ?SQL("select @(below_id)d from mod_unread_pruned"
+			   " where server_host=%(Host)s")),
+		lists:max([Old | [B - 1 || {B} <- Pruned]])
+	end,
+    case ejabberd_sql:sql_query(Host, Q) of
+	Hi when is_integer(Hi) -> {ok, Hi};
+	Err -> {error, Err}
+    end.
+
+%% The log rows after the cursor and in its gaps, in id order; Full when the
+%% page after the cursor was full (more are waiting).
+read(Host, C) ->
+    Hi = mod_unread_sql_cursor:hi(C),
+    Main = ejabberd_sql:sql_query(
+	     Host,
+	     ?SQL("select @(l.id)d, @(l.op)s, @(l.username)s, @(l.seq)d,"
+		  " @(coalesce(s.xml, l.xml))s, @(coalesce(s.created_at, l.created_at))s"
+		  " from mod_unread_log l left join spool s on l.op = 'i' and s.seq = l.seq"
+		  " where l.server_host in (%(Host)s, '') and l.id > %(Hi)d"
+		  " order by l.id limit 1000")),
+    case Main of
+	{selected, Rows} ->
+	    read_gaps(Host, mod_unread_sql_cursor:gaps(C), Rows, length(Rows) >= ?PAGE);
+	Err ->
+	    {error, Err}
+    end.
+
+read_gaps(_Host, [], Acc, Full) ->
+    {ok, lists:keysort(1, Acc), Full};
+read_gaps(Host, [{From, To} | Rest], Acc, Full) ->
+    case ejabberd_sql:sql_query(
+	   Host,
+	   ?SQL("select @(l.id)d, @(l.op)s, @(l.username)s, @(l.seq)d,"
+		" @(coalesce(s.xml, l.xml))s, @(coalesce(s.created_at, l.created_at))s"
+		" from mod_unread_log l left join spool s on l.op = 'i' and s.seq = l.seq"
+		" where l.server_host in (%(Host)s, '') and l.id >= %(From)d"
+		" and l.id <= %(To)d order by l.id limit 1000")) of
+	{selected, Rows} -> read_gaps(Host, Rest, Rows ++ Acc, Full);
+	Err -> {error, Err}
+    end.
+
+%% A log row as the op the index applies. An insert whose spool row is gone
+%% (its xml reads back as the log's empty one) is left out.
+op(_Host, {_Id, <<"c">>, _, _, _, _}) ->
+    [clear];
+op(_Host, {_Id, <<"i">>, _, _, <<>>, _}) ->
+    [];
+op(Host, {_Id, Op, LUser, Seq, XML, CreatedAt}) ->
+    case mod_unread_sql:record(LUser, Host, Seq, XML, CreatedAt) of
+	{ok, Rec} when Op == <<"i">> -> [{insert, Rec}];
+	{ok, Rec} when Op == <<"d">> -> [{delete_object, Rec}];
+	_ -> []
+    end.
+
+%%%===================================================================
+%%% Database state
+%%%===================================================================
+down(Reason, #state{down_since = undefined, host = Host, owner = Owner} = S) ->
+    ?WARNING_MSG("mod_unread: cannot read the change log of ~ts (~p); its "
+		 "index keeps its last state until the database answers",
+		 [Host, Reason]),
+    Since = erlang:system_time(second),
+    Owner ! {mod_unread_sql, Host, {store_status, {unreachable, Since}}},
+    S#state{down_since = Since};
+down(_Reason, S) ->
+    S.
+
+up(#state{down_since = undefined} = S) ->
+    S;
+up(#state{host = Host, owner = Owner} = S) ->
+    ?INFO_MSG("mod_unread: the change log of ~ts can be read again", [Host]),
+    Owner ! {mod_unread_sql, Host, {store_status, ok}},
+    S#state{down_since = undefined}.
+
+%%%===================================================================
+%%% Heartbeat: where this reader is, pruning, falling behind
+%%%===================================================================
+%% The first right away: until a reader is recorded, others may prune rows
+%% it has yet to read.
+maybe_heartbeat(#state{last_heartbeat = Last} = S) ->
+    Now = erlang:monotonic_time(millisecond),
+    case Last == undefined orelse Now - Last >= ?HEARTBEAT_MS of
+	true -> heartbeat(S#state{last_heartbeat = Now});
+	false -> S
+    end.
+
+heartbeat(#state{host = Host, cursor = C, owner = Owner} = S) ->
+    Node = atom_to_binary(node()),
+    Low = mod_unread_sql_cursor:low(C),
+    TTL = ?READER_TTL_S,
+    Result =
+	ejabberd_sql:sql_query(
+	  Host,
+	  fun(DbType, _) ->
+		  record_reader(DbType, Node, Host, Low),
+		  Older = case DbType of
+			      pgsql -> ?SQL("delete from mod_unread_reader where server_host=%(Host)s"
+					    " and seen_at < now() - %(TTL)d * interval '1 second'");
+			      _ -> ?SQL("delete from mod_unread_reader where server_host=%(Host)s"
+					" and seen_at < now() - interval %(TTL)d second")
+			  end,
+		  ejabberd_sql:sql_query_t(Older),
+		  {selected, [{Min}]} =
+		      ejabberd_sql:sql_query_t(
+			?SQL("select @(coalesce(min(last_id), 0))d from mod_unread_reader"
+			     " where server_host=%(Host)s")),
+		  Below = Min + 1,
+		  ejabberd_sql:sql_query_t(
+		    ?SQL("delete from mod_unread_log where server_host=%(Host)s"
+			 " and id < %(Below)d")),
+		  record_pruned(DbType, Host, Below),
+		  %% Truncations are logged for every host at once; one
+		  %% older than any reader's start point is of no use.
+		  ejabberd_sql:sql_query_t(
+		    case DbType of
+			pgsql -> ?SQL("delete from mod_unread_log where server_host=''"
+				      " and logged_at < now() - %(TTL)d * interval '1 second'");
+			_ -> ?SQL("delete from mod_unread_log where server_host=''"
+				  " and logged_at < now() - interval %(TTL)d second")
+		    end),
+		  {selected, Pruned} =
+		      ejabberd_sql:sql_query_t(
+			?SQL("select @(below_id)d from mod_unread_pruned"
+			     " where server_host=%(Host)s")),
+		  Pruned
+	  end),
+    case Result of
+	[{PrunedBelow}] when Low + 1 < PrunedBelow ->
+	    %% Rows this reader had not read were pruned while it could not
+	    %% reach the database: only a rebuild knows what they did.
+	    ?WARNING_MSG("mod_unread: the change log of ~ts was pruned past this "
+			 "node's reader (~B < ~B); rebuilding the index",
+			 [Host, Low, PrunedBelow]),
+	    Owner ! {mod_unread_sql, Host, rebuild},
+	    S#state{cursor = mod_unread_sql_cursor:forget_below(PrunedBelow, C)};
+	Rows when is_list(Rows) ->
+	    S;
+	Err ->
+	    ?DEBUG("mod_unread: heartbeat of ~ts failed: ~p", [Host, Err]),
+	    S
+    end.
+
+record_reader(pgsql, Node, Host, Low) ->
+    ejabberd_sql:sql_query_t(
+      ?SQL("insert into mod_unread_reader (node, server_host, last_id, seen_at)"
+	   " values (%(Node)s, %(Host)s, %(Low)d, now())"
+	   " on conflict (node, server_host) do update"
+	   " set last_id = excluded.last_id, seen_at = now()"));
+record_reader(_, Node, Host, Low) ->
+    ejabberd_sql:sql_query_t(
+      ?SQL("insert into mod_unread_reader (node, server_host, last_id, seen_at)"
+	   " values (%(Node)s, %(Host)s, %(Low)d, now())"
+	   " on duplicate key update last_id = values(last_id), seen_at = now()")).
+
+%% The watermark only rises, whichever node prunes.
+record_pruned(pgsql, Host, Below) ->
+    ejabberd_sql:sql_query_t(
+      ?SQL("insert into mod_unread_pruned (server_host, below_id)"
+	   " values (%(Host)s, %(Below)d) on conflict (server_host) do update"
+	   " set below_id = greatest(mod_unread_pruned.below_id, excluded.below_id)"));
+record_pruned(_, Host, Below) ->
+    ejabberd_sql:sql_query_t(
+      ?SQL("insert into mod_unread_pruned (server_host, below_id)"
+	   " values (%(Host)s, %(Below)d) on duplicate key update"
+	   " below_id = greatest(below_id, values(below_id))")).
