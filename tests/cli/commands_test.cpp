@@ -239,6 +239,9 @@ TEST_F(Commands, CountsWithoutMod_unreadUseTheStockCommands) {
     const auto r = h.run({"unread", "-c", "alice", "bob"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "alice\t4\nbob\t4\n");
+    EXPECT_EQ(h.api.commands(),
+              (std::vector<std::string>{"unread_counts", "unread_count", "registered_vhosts",
+                                        "get_offline_count", "get_offline_count"}));
 }
 
 TEST_F(Commands, CountsResultOfTheWrongLengthIsAFailure) {

@@ -83,16 +83,22 @@ void count_with_stock_command(const UnreadArgs& a, Session& s) {
 
 // Counts of one user the way a single -c asks for it: nullopt for a user
 // that does not exist. For servers without unread_counts.
-std::optional<std::int64_t> count_one_by_one(const std::string& user, Session& s) {
-    try {
-        return result_integer(s.api().call("unread_count", {{"user", user}}), "unread_count");
-    } catch (const ApiError& e) {
-        // As unread_counts' -1: no such user, host or name (HTTP 400).
-        if (e.http_status() == 400 ||
-            (e.status() == ExitStatus::not_found && !e.endpoint_missing())) {
-            return std::nullopt;
+// stock_only: set once the server turns out to lack unread_count too.
+std::optional<std::int64_t> count_one_by_one(const std::string& user, Session& s,
+                                             bool& stock_only) {
+    if (!stock_only) {
+        try {
+            return result_integer(s.api().call("unread_count", {{"user", user}}), "unread_count");
+        } catch (const ApiError& e) {
+            // As unread_counts' -1: no such user, host or name (HTTP 400).
+            if (e.http_status() == 400 ||
+                (e.status() == ExitStatus::not_found && !e.endpoint_missing())) {
+                return std::nullopt;
+            }
+            if (!e.endpoint_missing()) throw;
+            s.detail("mod_unread is not loaded; counting with get_offline_count");
+            stock_only = true;
         }
-        if (!e.endpoint_missing()) throw;
     }
     Jid jid;
     try {
@@ -139,6 +145,7 @@ void run_counts(const UnreadArgs& a, Session& s) {
     json all = json::array();
     std::vector<std::string> unknown;
     bool bulk_command = true;
+    bool stock_only = false;
     const auto emit = [&](const std::string& user, std::int64_t count) {
         if (count < 0) {
             unknown.push_back(user);
@@ -173,7 +180,7 @@ void run_counts(const UnreadArgs& a, Session& s) {
             }
         }
         for (const auto& user : batch) {
-            const std::optional<std::int64_t> count = count_one_by_one(user, s);
+            const std::optional<std::int64_t> count = count_one_by_one(user, s, stock_only);
             emit(user, count.value_or(-1));
         }
     }
