@@ -10,8 +10,8 @@
 -module(mod_unread_commands).
 
 -export([get_commands_spec/0]).
--export([unread_count/1, unread_list/4, unread_senders/1, unread_count_from/2,
-	 unread_top/2,
+-export([unread_count/1, unread_counts/1, unread_list/4, unread_senders/1,
+	 unread_count_from/2, unread_top/2,
 	 unread_stats/0, unread_cluster/0, unread_resync/0,
 	 unread_resync_user/1]).
 %% Called on the other nodes of the cluster by unread_stats: local_stats/1
@@ -23,6 +23,8 @@
 -include("mod_offline.hrl").
 
 -define(MAX_LIST, 1000).
+%% Users per unread_counts call: ~10 ms of work (see docs/mod_unread.md).
+-define(MAX_COUNTS, 10000).
 
 get_commands_spec() ->
     [#ejabberd_commands{
@@ -37,6 +39,28 @@ get_commands_spec() ->
 	result = {count, integer},
 	result_desc = "Number of unread messages",
 	result_example = 5},
+     #ejabberd_commands{
+	name = unread_counts, tags = [offline],
+	desc = "Numbers of unread (offline) messages of many users",
+	longdesc = "At most 10000 users per call; one result per user "
+		   "given, in the order given (duplicates included). Each "
+		   "user is resolved as by unread_count ('alice' is alice "
+		   "on the module's default host) and named in the result "
+		   "as resolved, as a bare JID. A user that does not exist, "
+		   "a malformed name and a host the module does not index "
+		   "give count -1 (the name then as given), without failing "
+		   "the others. From ejabberdctl the list is a JSON array: "
+		   "ejabberdctl unread_counts '[\"alice\",\"bob@example.com\"]'.",
+	module = ?MODULE, function = unread_counts,
+	args = [{users, {list, {user, binary}}}],
+	args_desc = ["User JIDs, or user names on the default host "
+		     "(at most 10000)"],
+	args_example = [[<<"alice@example.com">>, <<"bob">>]],
+	result = {counts, {list, {count, {tuple, [{user, string},
+						   {count, integer}]}}}},
+	result_desc = "Each user as resolved and its number of unread "
+		      "messages, -1 for no such user",
+	result_example = [{"alice@example.com", 5}, {"bob@example.com", 0}]},
      #ejabberd_commands{
 	name = unread_list, tags = [offline],
 	desc = "Unread messages of a user, newest first",
@@ -183,6 +207,9 @@ get_commands_spec() ->
 unread_count(User) ->
     run(fun() -> count(User) end).
 
+unread_counts(Users) ->
+    run(fun() -> counts(Users) end).
+
 unread_list(User, Limit, Offset, From) ->
     run(fun() -> list(User, Limit, Offset, From) end).
 
@@ -220,6 +247,50 @@ count(User) ->
 			    %% The store is the truth; ask it while the index is built.
 			    mod_offline:count_offline_messages(LUser, Host)
 		    end).
+
+%% Each host is looked up (and its server's mailbox checked for pending
+%% changes) once per call, not once per user. Users whose count is 0 may not
+%% exist: they are checked together at the end with one
+%% ejabberd_auth:which_users_exists/1 (one query for SQL auth; for mnesia
+%% auth one passwd read per user, ~30 us each when the auth cache misses).
+%% A name that cannot be resolved, a host that is not indexed and a user
+%% that does not exist get -1: one bad line of a list fails nothing else.
+counts(Users) when length(Users) > ?MAX_COUNTS ->
+    bad_param("at most ~B users per call, got ~B", [?MAX_COUNTS, length(Users)]);
+counts(Users) ->
+    {Rows, _Hosts} = lists:mapfoldl(fun bulk_count/2, #{}, Users),
+    Zero = lists:usort([US || {_, {zero, US}} <- Rows]),
+    Exist = case Zero of
+		[] -> #{};
+		_ -> maps:from_keys(ejabberd_auth:which_users_exists(Zero), true)
+	    end,
+    [{Name, case N of
+		{zero, US} when is_map_key(US, Exist) -> 0;
+		{zero, _} -> -1;
+		_ -> N
+	    end} || {Name, N} <- Rows].
+
+%% {ResolvedName, Count | -1 | {zero, {LUser, Host}}}.
+bulk_count(User, Hosts) ->
+    try resolve_user(User) of
+	{LUser, Host} = US ->
+	    {State, Hosts1} = case Hosts of
+				  #{Host := S} -> {S, Hosts};
+				  _ -> S = mod_unread_server:lookup(Host),
+				       {S, Hosts#{Host => S}}
+			      end,
+	    N = case State of
+		    {ok, Index} -> unread_nif:count(Index, LUser);
+		    %% As unread_count: the store answers while the index is built.
+		    rebuilding -> mod_offline:count_offline_messages(LUser, Host);
+		    disabled -> -1
+		end,
+	    {{<<LUser/binary, $@, Host/binary>>, if N == 0 -> {zero, US}; true -> N end},
+	     Hosts1}
+    catch
+	throw:{invalid_parameter, _} -> {{User, -1}, Hosts};
+	throw:{?MODULE, _} -> {{User, -1}, Hosts}
+    end.
 
 list(User, Limit, Offset, From) ->
     check_range(limit, Limit, 0, ?MAX_LIST),

@@ -243,5 +243,34 @@ TEST(Binary, UnknownRecipientIsStatus4) {
     EXPECT_EQ(server.requests().size(), 2u);
 }
 
+// 2,500 names on standard input: three unread_counts requests (1,000 a
+// batch) over one keep-alive connection, the output in input order.
+TEST(Binary, ManyCountsFromStdinInBatchesOverOneConnection) {
+    FakeHttpServer server([](const RecordedRequest& req) -> std::optional<std::string> {
+        nlohmann::json rows = nlohmann::json::array();
+        const nlohmann::json args = nlohmann::json::parse(req.body);
+        for (const auto& u : args.at("users")) {
+            const std::string name = u.get<std::string>();
+            rows.push_back({{"user", name + "@localhost"}, {"count", std::stoi(name.substr(1))}});
+        }
+        return http_response(200, rows.dump());
+    });
+    std::string input, expected;
+    for (int i = 0; i < 2500; ++i) {
+        input += "u" + std::to_string(i) + "\n";
+        expected += "u" + std::to_string(i) + "@localhost\t" + std::to_string(i) + "\n";
+    }
+    const Process p = run_binary({"-h", server.url(), "unread", "-c", "-"}, input);
+    ASSERT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(p.out, expected);
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    for (const auto& r : reqs) {
+        EXPECT_NE(r.request_line.find("/api/unread_counts/v0 "), std::string::npos);
+    }
+    EXPECT_EQ(nlohmann::json::parse(reqs[2].body)["users"].size(), 500u);
+    EXPECT_EQ(server.connections(), 1);
+}
+
 }  // namespace
 }  // namespace chatadm

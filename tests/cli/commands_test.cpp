@@ -141,6 +141,116 @@ TEST_F(Commands, CountFromOneSender) {
     EXPECT_EQ(json::parse(r.out)["sender"], "carol@example.org");
 }
 
+// ---- unread -c with several users
+
+json counts(std::initializer_list<std::pair<const char*, int>> rows) {
+    json out = json::array();
+    for (const auto& [user, count] : rows) out.push_back({{"user", user}, {"count", count}});
+    return out;
+}
+
+TEST_F(Commands, CountsOfSeveralUsersAreOneRequest) {
+    h.api.on("unread_counts", ok(counts({{"alice@localhost", 3}, {"bob@example.org", 0}})));
+    const auto r = h.run({"unread", "-c", "alice", "bob@example.org"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "alice@localhost\t3\nbob@example.org\t0\n");
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(h.api.commands(), std::vector<std::string>{"unread_counts"});
+    EXPECT_EQ(h.api.calls[0].args, (json{{"users", {"alice", "bob@example.org"}}}));
+}
+
+TEST_F(Commands, CountsReadDashAsStandardInputInPlace) {
+    h.api.on("unread_counts", ok(counts({{"alice@localhost", 1},
+                                         {"bob@localhost", 2},
+                                         {"carol@localhost", 3},
+                                         {"dave@localhost", 4}})));
+    const auto r = h.run({"unread", "-c", "alice", "-", "dave"}, "bob\n\n  carol \r\n");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(h.api.calls[0].args, (json{{"users", {"alice", "bob", "carol", "dave"}}}));
+    EXPECT_EQ(r.out,
+              "alice@localhost\t1\nbob@localhost\t2\ncarol@localhost\t3\ndave@localhost\t4\n");
+}
+
+// One name on standard input is still a list: the output has the same
+// form whatever the number of lines.
+TEST_F(Commands, CountsOfOneUserFromStandardInput) {
+    h.api.on("unread_counts", ok(counts({{"alice@localhost", 5}})));
+    const auto r = h.run({"unread", "-c", "-"}, "alice\n");
+    EXPECT_EQ(r.out, "alice@localhost\t5\n");
+    EXPECT_EQ(h.api.commands(), std::vector<std::string>{"unread_counts"});
+    EXPECT_EQ(h.run({"unread", "-c", "-"}, "").out, "");
+}
+
+TEST_F(Commands, CountsInBatchesOfAThousandInInputOrder) {
+    std::string input, expected;
+    std::vector<json> replies(3, json::array());
+    for (int i = 0; i < 2001; ++i) {
+        const std::string u = "u" + std::to_string(i);
+        input += u + "\n";
+        expected += u + "@localhost\t" + std::to_string(i % 7) + "\n";
+        replies[static_cast<size_t>(i / 1000)].push_back(
+            {{"user", u + "@localhost"}, {"count", i % 7}});
+    }
+    for (const auto& batch : replies) h.api.on("unread_counts", ok(batch));
+    const auto r = h.run({"unread", "-c", "-"}, input);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, expected);
+    ASSERT_EQ(h.api.calls.size(), 3u);
+    EXPECT_EQ(h.api.calls[0].args["users"].size(), 1000u);
+    EXPECT_EQ(h.api.calls[1].args["users"][0], "u1000");
+    EXPECT_EQ(h.api.calls[2].args["users"], (json{"u2000"}));
+}
+
+TEST_F(Commands, UnknownUsersAmongSeveralGoToStderrAfterTheOthersWithStatus4) {
+    h.api.on("unread_counts", ok(counts({{"zed@localhost", -1},
+                                         {"alice@localhost", 3},
+                                         {"Bad<name", -1},
+                                         {"bob@localhost", 0}})));
+    const auto r = h.run({"unread", "-c", "zed", "-", "bob"}, "alice\nBad<name\n");
+    EXPECT_EQ(r.status, 4);
+    EXPECT_EQ(r.out, "alice@localhost\t3\nbob@localhost\t0\n");
+    EXPECT_EQ(r.err,
+              "chatadm: no such user: zed@localhost\n"
+              "chatadm: no such user: Bad<name\n"
+              "chatadm: 2 of 4 users not found\n");
+}
+
+TEST_F(Commands, CountsJsonIsOneArray) {
+    h.api.on("unread_counts", ok(counts({{"alice@localhost", 3}, {"zed@localhost", -1}})));
+    const auto r = h.run({"-j", "unread", "-c", "alice", "zed"});
+    EXPECT_EQ(r.status, 4);
+    EXPECT_EQ(json::parse(r.out), (json::array({{{"user", "alice@localhost"}, {"count", 3}}})));
+    EXPECT_EQ(h.run({"-j", "unread", "-c", "-"}, "").out, "[]\n");
+}
+
+TEST_F(Commands, CountsWithoutUnread_countsAskOneUserAtATime) {
+    h.api.on("unread_count", ok({{"count", 2}}));
+    h.api.on("unread_count", api_error(404, 1, "User zed@localhost does not exist"));
+    const auto r = h.run({"unread", "-c", "alice", "zed"});
+    EXPECT_EQ(r.status, 4);
+    EXPECT_EQ(r.out, "alice\t2\n");
+    EXPECT_EQ(r.err, "chatadm: no such user: zed\nchatadm: 1 of 2 users not found\n");
+    EXPECT_EQ(h.api.commands(),
+              (std::vector<std::string>{"unread_counts", "unread_count", "unread_count"}));
+}
+
+TEST_F(Commands, CountsWithoutMod_unreadUseTheStockCommands) {
+    h.api.on("get_offline_count", ok({{"value", 4}}));
+    const auto r = h.run({"unread", "-c", "alice", "bob"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "alice\t4\nbob\t4\n");
+    EXPECT_EQ(h.api.commands(),
+              (std::vector<std::string>{"unread_counts", "unread_count", "registered_vhosts",
+                                        "get_offline_count", "get_offline_count"}));
+}
+
+TEST_F(Commands, CountsResultOfTheWrongLengthIsAFailure) {
+    h.api.on("unread_counts", ok(counts({{"alice@localhost", 3}})));
+    const auto r = h.run({"unread", "-c", "alice", "bob"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("1 counts for 2 users"), std::string::npos) << r.err;
+}
+
 // ---- unread listing
 
 TEST_F(Commands, ListNewestFirstAsTheServerSendsIt) {

@@ -90,6 +90,7 @@ void FakeHttpServer::serve() {
         if (fds[1].revents != 0) return;
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
+        ++connections_;
         handle(fd);
         ::close(fd);
     }

@@ -33,6 +33,8 @@ class FakeHttpServer {
     int port() const { return port_; }
     std::string url(const std::string& path = "/api") const;
     std::vector<RecordedRequest> requests() const;
+    // Connections accepted so far.
+    int connections() const { return connections_.load(); }
 
   private:
     void serve();
@@ -44,6 +46,7 @@ class FakeHttpServer {
     int port_ = 0;
     mutable std::mutex mutex_;
     std::vector<RecordedRequest> requests_;
+    std::atomic<int> connections_{0};
     std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 #include "commands/cmd_unread.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "api/results.hpp"
 #include "commands/commands.hpp"
@@ -80,7 +81,120 @@ void count_with_stock_command(const UnreadArgs& a, Session& s) {
     print_count(s, {{"user", a.user.bare()}, {"count", count}, {"source", "get_offline_count"}});
 }
 
+// Counts of one user the way a single -c asks for it: nullopt for a user
+// that does not exist. For servers without unread_counts.
+// stock_only: set once the server turns out to lack unread_count too.
+std::optional<std::int64_t> count_one_by_one(const std::string& user, Session& s,
+                                             bool& stock_only) {
+    if (!stock_only) {
+        try {
+            return result_integer(s.api().call("unread_count", {{"user", user}}), "unread_count");
+        } catch (const ApiError& e) {
+            // As unread_counts' -1: no such user, host or name (HTTP 400).
+            if (e.http_status() == 400 ||
+                (e.status() == ExitStatus::not_found && !e.endpoint_missing())) {
+                return std::nullopt;
+            }
+            if (!e.endpoint_missing()) throw;
+            s.detail("mod_unread is not loaded; counting with get_offline_count");
+            stock_only = true;
+        }
+    }
+    Jid jid;
+    try {
+        jid = s.qualified(parse_jid(user, JidUse::account, "user"));
+    } catch (const UsageError&) {
+        return std::nullopt;  // a malformed name from standard input
+    }
+    const json args = {{"user", jid.local}, {"host", jid.domain}};
+    const std::int64_t count =
+        result_integer(s.api().call("get_offline_count", args), "get_offline_count");
+    if (count == 0 && result_integer(s.api().call("check_account", args), "check_account") != 0) {
+        return std::nullopt;
+    }
+    return count;
+}
+
+// The user names to count: operands in order, "-" replaced by the lines of
+// standard input (blank lines skipped, a trailing CR dropped).
+std::vector<std::string> bulk_users(const UnreadArgs& a, Session& s) {
+    std::vector<std::string> users;
+    for (const auto& operand : a.users) {
+        if (operand != "-") {
+            users.push_back(operand);
+            continue;
+        }
+        std::string line;
+        while (std::getline(s.io().in, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            const size_t begin = line.find_first_not_of(" \t");
+            if (begin == std::string::npos) continue;
+            const size_t end = line.find_last_not_of(" \t");
+            users.push_back(line.substr(begin, end - begin + 1));
+        }
+    }
+    return users;
+}
+
+// Many users' counts: unread_counts in batches over the one connection,
+// "user<TAB>count" lines in input order (printed batch by batch), users as
+// the server resolved them. Unknown users are left out of the output and
+// named on stderr at the end, with exit status 4.
+void run_counts(const UnreadArgs& a, Session& s) {
+    const std::vector<std::string> users = bulk_users(a, s);
+    json all = json::array();
+    std::vector<std::string> unknown;
+    bool bulk_command = true;
+    bool stock_only = false;
+    const auto emit = [&](const std::string& user, std::int64_t count) {
+        if (count < 0) {
+            unknown.push_back(user);
+        } else if (s.json()) {
+            all.push_back({{"user", user}, {"count", count}});
+        } else {
+            print(s, escape_line(user) + "\t" + std::to_string(count) + "\n");
+        }
+    };
+    for (size_t start = 0; start < users.size(); start += counts_batch) {
+        const size_t end = std::min(users.size(), start + counts_batch);
+        const std::vector<std::string> batch(users.begin() + static_cast<std::ptrdiff_t>(start),
+                                             users.begin() + static_cast<std::ptrdiff_t>(end));
+        if (bulk_command) {
+            try {
+                const json rows = result_object_list(
+                    s.api().call("unread_counts", {{"users", batch}}), "unread_counts");
+                if (rows.size() != batch.size()) {
+                    throw CliError(
+                        ExitStatus::failure,
+                        "unexpected result from 'unread_counts': " + std::to_string(rows.size()) +
+                            " counts for " + std::to_string(batch.size()) + " users");
+                }
+                for (const auto& row : rows) {
+                    emit(field_string(row, "user"), field_integer(row, "count"));
+                }
+                continue;
+            } catch (const ApiError& e) {
+                if (!e.endpoint_missing()) throw;
+                s.detail("the server has no unread_counts; counting one user at a time");
+                bulk_command = false;
+            }
+        }
+        for (const auto& user : batch) {
+            const std::optional<std::int64_t> count = count_one_by_one(user, s, stock_only);
+            emit(user, count.value_or(-1));
+        }
+    }
+    if (s.json()) print(s, json_text(all));
+    for (const auto& user : unknown) s.io().err << "chatadm: " << no_such_user(user) << "\n";
+    if (!unknown.empty()) {
+        throw CliError(ExitStatus::not_found, std::to_string(unknown.size()) + " of " +
+                                                  std::to_string(users.size()) +
+                                                  " users not found");
+    }
+}
+
 void run_count(const UnreadArgs& a, Session& s) {
+    if (a.several()) return run_counts(a, s);
     const std::string user = a.user.bare();
     std::int64_t count = 0;
     if (a.sender) {
@@ -143,8 +257,30 @@ UnreadArgs parse_unread_args(const std::vector<std::string>& args) {
     if (a.count_only && paged) {
         throw UsageError("-c counts all unread messages; it cannot be combined with -n or -o");
     }
-    require_operands(scan.operands, {"user"}, 1);
-    a.user = parse_jid(scan.operands[0], JidUse::account, "user");
+    const size_t max_users = a.count_only ? scan.operands.size() : 1;
+    require_operands(scan.operands, {"user"}, std::max<size_t>(max_users, 1));
+    bool from_input = false;
+    for (const auto& operand : scan.operands) {
+        if (operand == "-" && a.count_only) {
+            // Standard input can be read once (POSIX guideline 13: '-' is it).
+            if (from_input) throw UsageError("'-' (standard input) may be given only once");
+            from_input = true;
+            a.users.push_back(operand);
+            continue;
+        }
+        if (!a.users.empty() && operand.size() > 1 && operand[0] == '-') {
+            // Most likely an option after the first user (write "-x@host"
+            // for a user whose name starts with '-').
+            throw UsageError("unexpected operand '" + escape_line(operand) +
+                             "' (options go before operands)");
+        }
+        const Jid user = parse_jid(operand, JidUse::account, "user");
+        if (a.users.empty()) a.user = user;
+        a.users.push_back(user.bare());
+    }
+    if (a.several() && a.sender) {
+        throw UsageError("-f counts the messages of one user; give a single user with -f");
+    }
     return a;
 }
 

@@ -15,8 +15,14 @@ struct UnreadArgs {
     long limit = 20;            // -n
     long offset = 0;            // -o
     std::optional<Jid> sender;  // -f
-    Jid user;
+    Jid user;                   // the first user operand
+    // Every user operand as given ("-": the names on standard input), for
+    // -c with more than one, or with "-".
+    std::vector<std::string> users;
+    bool several() const { return users.size() > 1 || (users.size() == 1 && users[0] == "-"); }
 };
+// Users per unread_counts request.
+constexpr std::size_t counts_batch = 1000;
 UnreadArgs parse_unread_args(const std::vector<std::string>& args);
 void run_unread(const UnreadArgs& args, Session& session);
 

@@ -20,9 +20,10 @@ std::function<Action(const std::vector<std::string>&)> bind(Parse parse, Run run
 
 std::vector<CommandSpec> build_table() {
     std::vector<CommandSpec> t;
-    t.push_back({"unread", "unread [-c] [-n limit] [-o offset] [-f sender] user",
+    t.push_back({"unread", "unread [-c] [-n limit] [-o offset] [-f sender] user...",
                  "unread messages of user, newest first",
-                 "  user       alice or alice@example.com\n"
+                 "  user       alice or alice@example.com; with -c several, '-' for names\n"
+                 "             on standard input (one per line): 'user<TAB>count' lines\n"
                  "  -c         print only the number of unread messages\n"
                  "  -n limit   show at most limit messages (default 20)\n"
                  "  -o offset  skip the newest offset messages (default 0)\n"
