@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "bench"))
 import harness  # noqa: E402
 import sqldb  # noqa: E402
-from run import erl_map  # noqa: E402
+from run import erl_map, cpu_times, node_pid, process_ticks, cpu_share  # noqa: E402
 
 HOST = "localhost"
 PORTS = {"mariadb": 28306, "postgres": 28432}
@@ -67,6 +67,31 @@ class SqlNode(harness.Node):
         y.write_text(y.read_text() + "".join(f"{k}: {json.dumps(v)}\n"
                                              for k, v in self.sql.items()))
         harness._chown_ejabberd(self.dir)
+
+
+def session_ticks(sid):
+    """CPU ticks of every process in a session (a database server and the
+    backends it forked)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getsid(int(pid)) == sid:
+                total += process_ticks(int(pid))
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def measured(r, key, what, nodes, db):
+    """Runs what() and records, beside its result, the share of the
+    machine's CPU time other processes than the nodes' VMs and the database
+    took meanwhile (others' load makes wall times drift on a shared host)."""
+    pids = [node_pid(n) for n in nodes]
+    own = lambda: sum(process_ticks(p) for p in pids) + session_ticks(db.proc.pid)
+    c0, o0 = cpu_times(), own()
+    r[key] = what()
+    r[key + "_cpu"] = cpu_share(c0, cpu_times(), own() - o0)
+    return r[key]
 
 
 def call(node, expr, timeout=3600):
@@ -146,7 +171,9 @@ def run_db(kind, args, workdir):
             a.rpc(f'unread_sql_bench:remove_users(<<"{HOST}">>, [<<"shape_probe">>])')
             probe = r["probe"] = {"xml": xml, "created_at": created}
             print(f"[{kind}] probe row: {probe}", file=sys.stderr)
-            r["store"] = call(a, f'unread_sql_bench:store(<<"{HOST}">>, {args.store}, {args.rounds})')
+            measured(r, "store", lambda: call(
+                a, f'unread_sql_bench:store(<<"{HOST}">>, {args.store}, {args.store_rounds})'),
+                [a], db)
             print(f"[{kind}] store: {r['store']}", file=sys.stderr)
             # The fill goes in with the triggers dropped and mod_unread
             # stopped; its start indexes spool from scratch, as after a
@@ -168,12 +195,14 @@ def run_db(kind, args, workdir):
             a.rpc(f'unread_sql_bench:remove_users(<<"{HOST}">>, [<<"c1">>, <<"c10000">>])')
             a.rpc(f'unread_sql_bench:wait_count(<<"{HOST}">>, <<"c10000">>, 0)')
             r["rebuild_rows"] = int(db.query("SELECT count(*) FROM spool")[0][0])
-            r["rebuild"] = call(a, f'unread_sql_bench:rebuild(<<"{HOST}">>, {args.rounds})')
+            measured(r, "rebuild", lambda: call(
+                a, f'unread_sql_bench:rebuild(<<"{HOST}">>, {args.rounds})'), [a], db)
             r["breakdown"] = call(a, f'unread_sql_bench:breakdown(<<"{HOST}">>)')
             print(f"[{kind}] rebuild: {r['rebuild']} {r['breakdown']}", file=sys.stderr)
             _, r["node_b_start_s"] = timed(b.start)
             b.rpc(f'unread_sql_bench:ensure_module(<<"{HOST}">>, true)', timeout=3600)
-            r["lag"] = call(a, f'unread_sql_bench:lag(<<"{HOST}">>, \'{b.node}\', {args.lag}, 50)')
+            measured(r, "lag", lambda: call(
+                a, f'unread_sql_bench:lag(<<"{HOST}">>, \'{b.node}\', {args.lag}, 50)'), [a, b], db)
             print(f"[{kind}] lag: {r['lag']}", file=sys.stderr)
         finally:
             for n in (b, a):
@@ -183,6 +212,17 @@ def run_db(kind, args, workdir):
                     print(f"stopping {n.node}: {e}", file=sys.stderr)
     r["run_s"] = time.monotonic() - t_all
     return r
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[(len(xs) - 1) // 2]
+
+
+def cpu_note(c):
+    return (f"Meanwhile other processes than the nodes and the database took "
+            f"{100 * c['others']:.0f}% of the machine's CPU time, the hypervisor "
+            f"{100 * c['steal']:.0f}%; {100 * c['idle']:.0f}% was idle.")
 
 
 def report(results, args):
@@ -212,7 +252,11 @@ def report(results, args):
                 f"| with mod_unread (stored and indexed) | {s['with_module_indexed_per_s']:,.0f} | "
                 f"{100 * s['with_module_indexed_per_s'] / wo:.1f}% |", "",
                 "Rounds (messages/s), with: " + ", ".join(f"{x:,.0f}" for x in s["with_rounds"])
-                + "; without: " + ", ".join(f"{x:,.0f}" for x in s["without_rounds"]) + "."]
+                + "; without: " + ", ".join(f"{x:,.0f}" for x in s["without_rounds"])
+                + "; with ÷ without per round: " + ", ".join(
+                    f"{100 * x / y:.0f}%" for x, y in zip(s["with_rounds"], s["without_rounds"]))
+                + f" (median {median([x / y for x, y in zip(s['with_rounds'], s['without_rounds'])]) * 100:.0f}%). "
+                + cpu_note(r["store_cpu"])]
         t, b, bd, l = r["top"], r["rebuild"], r["breakdown"], r["lag"]
         rounds = ", ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(b["select_rounds_s"],
                                                               b["rebuild_rounds_s"]))
@@ -229,7 +273,7 @@ def report(results, args):
                 f"from commit) | p50 {l['p50_ms']:.1f} ms, p99 {l['p99_ms']:.1f} ms, "
                 f"max {l['max_ms']:.1f} ms | — |", "",
                 f"Rebuild rounds (bare select / rebuild, s): {rounds}; ratio per round: "
-                + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ".", "",
+                + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". " + cpu_note(r["rebuild_cpu"]), "",
                 f"Where a rebuild's time goes (the same pages in one process, each step "
                 f"timed alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, rows to "
                 f"records {bd['record_s']:.2f} s (of it XML parsing alone ≈ {bd['parse_s']:.2f} s), "
@@ -239,7 +283,7 @@ def report(results, args):
                 f"{l['delete_p99_ms']:.1f} ms; from the change's start p50 "
                 f"{l['from_start_p50_ms']:.1f} / p99 {l['from_start_p99_ms']:.1f} ms. "
                 f"Node B (its start indexing the {b['selected']:,} rows) took "
-                f"{r['node_b_start_s']:.0f} s to start.", ""]
+                f"{r['node_b_start_s']:.0f} s to start. " + cpu_note(r["lag_cpu"]), ""]
     return "\n".join(out)
 
 
@@ -249,7 +293,8 @@ def main():
     ap.add_argument("--users", type=int, default=100000)
     ap.add_argument("--per-user", type=int, default=10)
     ap.add_argument("--store", type=int, default=5000)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3, help="rebuild rounds")
+    ap.add_argument("--store-rounds", type=int, default=5)
     ap.add_argument("--lag", type=int, default=500)
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()

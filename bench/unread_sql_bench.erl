@@ -34,6 +34,8 @@ probe_row(Host) ->
 
 %% Waits until the index has Len messages for the user; ms waited.
 wait_count(Host, U, Len) ->
+    %% unread_count answers not_exists for an unknown user without messages.
+    _ = ejabberd_auth:try_register(U, Host, <<"pw">>),
     JID = <<U/binary, $@, Host/binary>>,
     T0 = erlang:monotonic_time(millisecond),
     wait_until(fun() -> mod_unread_commands:unread_count(JID) == Len end, 600000),
@@ -69,6 +71,7 @@ loop(Fun, N) -> Fun(), loop(Fun, N - 1).
 %% given as {User, Len} (filled by the bench in SQL).
 count(Host, Users) ->
     [begin
+	 _ = ejabberd_auth:try_register(U, Host, <<"pw">>),
 	 JID = <<U/binary, $@, Host/binary>>,
 	 {ok, Index} = mod_unread_server:lookup(Host),
 	 Len = mod_unread_commands:unread_count(JID),
@@ -289,7 +292,11 @@ breakdown(Host, Index, Preview, After, Acc) ->
 %% Returns ms from the change's commit, and from its start.
 lag(Host, Other, N, NUsers) ->
     Users = [<<"lag_", (integer_to_binary(I))/binary>> || I <- lists:seq(1, NUsers)],
-    [ejabberd_auth:try_register(U, Host, <<"pw">>) || U <- Users],
+    %% Two independent nodes (one database, no mnesia cluster): each keeps
+    %% its own accounts, and unread_count answers not_exists for an unknown
+    %% user without messages.
+    [{_, _} = {ejabberd_auth:try_register(U, Host, <<"pw">>),
+	       rpc:call(Other, ejabberd_auth, try_register, [U, Host, <<"pw">>])} || U <- Users],
     remove_users(Host, Users),
     From = jid:make(<<"lagsender">>, Host, <<"bench">>),
     [wait_remote(Other, <<U/binary, $@, Host/binary>>, 0, 60000) || U <- Users],
