@@ -325,11 +325,18 @@ lag(Host, Other, N, NUsers) ->
 	     end
 	 end || I <- lists:seq(0, N - 1)],
     remove_users(Host, Users),
+    Missed = length([x || {_, _, _, timeout} <- Samples]),
+    Seen = [S || {_, _, _, W} = S <- Samples, W /= timeout],
+    lag_stats(N, Missed, Seen, Samples).
+
+lag_stats(N, Missed, [], Samples) ->
+    #{changes => N, missed => Missed, first_missed => hd([K || {K, _, _, timeout} <- Samples])};
+lag_stats(N, Missed, Samples, _) ->
     FromCommit = [(W - T1) / 1000 || {_, _, T1, W} <- Samples],
     FromStart = [(W - T0) / 1000 || {_, T0, _, W} <- Samples],
     Ins = [(W - T1) / 1000 || {insert, _, T1, W} <- Samples],
     Del = [(W - T1) / 1000 || {delete, _, T1, W} <- Samples],
-    #{changes => N,
+    #{changes => N, missed => Missed,
       p50_ms => percentile(FromCommit, 50), p99_ms => percentile(FromCommit, 99),
       max_ms => lists:max(FromCommit),
       from_start_p50_ms => percentile(FromStart, 50), from_start_p99_ms => percentile(FromStart, 99),
@@ -346,7 +353,7 @@ wait_remote_(Other, JID, Len, Deadline) ->
 	Len -> erlang:monotonic_time(microsecond);
 	_ ->
 	    case erlang:monotonic_time(millisecond) > Deadline of
-		true -> erlang:error({lag_timeout, JID, Len});
+		true -> timeout;
 		false -> timer:sleep(1), wait_remote_(Other, JID, Len, Deadline)
 	    end
     end.
