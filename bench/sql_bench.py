@@ -154,6 +154,7 @@ def template(probe):
 
 def run_db(kind, args, workdir):
     r = {"kind": kind}
+    skip = set(filter(None, args.skip.split(",")))
     cls = {"mariadb": BenchMariaDB, "postgres": BenchPostgres}[kind]
     bench_ebin = REPO / "build" / "bench" / "ebin"
     t_all = time.monotonic()
@@ -171,10 +172,11 @@ def run_db(kind, args, workdir):
             a.rpc(f'unread_sql_bench:remove_users(<<"{HOST}">>, [<<"shape_probe">>])')
             probe = r["probe"] = {"xml": xml, "created_at": created}
             print(f"[{kind}] probe row: {probe}", file=sys.stderr)
-            measured(r, "store", lambda: call(
-                a, f'unread_sql_bench:store(<<"{HOST}">>, {args.store}, {args.store_rounds})'),
-                [a], db)
-            print(f"[{kind}] store: {r['store']}", file=sys.stderr)
+            if "store" not in skip:
+                measured(r, "store", lambda: call(
+                    a, f'unread_sql_bench:store(<<"{HOST}">>, {args.store}, {args.store_rounds})'),
+                    [a], db)
+                print(f"[{kind}] store: {r['store']}", file=sys.stderr)
             # The fill goes in with the triggers dropped and mod_unread
             # stopped; its start indexes spool from scratch, as after a
             # deployment.
@@ -188,17 +190,19 @@ def run_db(kind, args, workdir):
             print(f"[{kind}] filled {r['rows']} rows in {r['fill_s']:.1f} s", file=sys.stderr)
             _, r["index_start_s"] = timed(lambda: a.rpc(
                 f'unread_sql_bench:ensure_module(<<"{HOST}">>, true)', timeout=3600))
-            r["count"] = call(a, f'unread_sql_bench:count(<<"{HOST}">>, '
-                                 '[{<<"c1">>, 1}, {<<"u1">>, 10}, {<<"c10000">>, 10000}])')
-            r["top"] = call(a, f'unread_sql_bench:top(<<"{HOST}">>)')
-            print(f"[{kind}] count/top: {r['count']} {r['top']}", file=sys.stderr)
+            if "count" not in skip:
+                r["count"] = call(a, f'unread_sql_bench:count(<<"{HOST}">>, '
+                                     '[{<<"c1">>, 1}, {<<"u1">>, 10}, {<<"c10000">>, 10000}])')
+                r["top"] = call(a, f'unread_sql_bench:top(<<"{HOST}">>)')
+                print(f"[{kind}] count/top: {r['count']} {r['top']}", file=sys.stderr)
             a.rpc(f'unread_sql_bench:remove_users(<<"{HOST}">>, [<<"c1">>, <<"c10000">>])')
             a.rpc(f'unread_sql_bench:wait_count(<<"{HOST}">>, <<"c10000">>, 0)')
             r["rebuild_rows"] = int(db.query("SELECT count(*) FROM spool")[0][0])
-            measured(r, "rebuild", lambda: call(
-                a, f'unread_sql_bench:rebuild(<<"{HOST}">>, {args.rounds})'), [a], db)
-            r["breakdown"] = call(a, f'unread_sql_bench:breakdown(<<"{HOST}">>)')
-            print(f"[{kind}] rebuild: {r['rebuild']} {r['breakdown']}", file=sys.stderr)
+            if "rebuild" not in skip:
+                measured(r, "rebuild", lambda: call(
+                    a, f'unread_sql_bench:rebuild(<<"{HOST}">>, {args.rounds})'), [a], db)
+                r["breakdown"] = call(a, f'unread_sql_bench:breakdown(<<"{HOST}">>)')
+                print(f"[{kind}] rebuild: {r['rebuild']} {r['breakdown']}", file=sys.stderr)
             _, r["node_b_start_s"] = timed(b.start)
             b.rpc(f'unread_sql_bench:ensure_module(<<"{HOST}">>, true)', timeout=3600)
             try:
@@ -307,6 +311,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="rebuild rounds")
     ap.add_argument("--store-rounds", type=int, default=5)
     ap.add_argument("--lag", type=int, default=500)
+    ap.add_argument("--skip", default="", help="sections left out: store,count,rebuild "
+                    "(e.g. to measure only the lag again); the report then needs --json")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
     results = []

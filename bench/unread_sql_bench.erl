@@ -303,6 +303,9 @@ lag(Host, Other, N, NUsers) ->
     Samples =
 	[begin
 	     U = lists:nth(1 + (I div 2) rem NUsers, Users),
+	     %% A change right after the other node's poll waits a whole poll
+	     %% period: start each at a random point of it.
+	     timer:sleep(rand:uniform(50)),
 	     JID = <<U/binary, $@, Host/binary>>,
 	     case I rem 2 of
 		 0 ->
@@ -318,7 +321,7 @@ lag(Host, Other, N, NUsers) ->
 			   Host, ?SQL("select @(seq)d from spool where username=%(U)s"
 				      " and server_host=%(Host)s")),
 		     T0 = erlang:monotonic_time(microsecond),
-		     {updated, 1} = mod_offline_sql:remove_message(U, Host, Seq),
+		     ok = mod_offline_sql:remove_message(U, Host, Seq),
 		     T1 = erlang:monotonic_time(microsecond),
 		     Wait = wait_remote(Other, JID, 0, 10000),
 		     {delete, T0, T1, Wait}
