@@ -229,6 +229,8 @@ def median(xs):
 
 
 def cpu_note(c):
+    if not c:
+        return ""
     return (f"Meanwhile other processes than the nodes and the database took "
             f"{100 * c['others']:.0f}% of the machine's CPU time, the hypervisor "
             f"{100 * c['steal']:.0f}%; {100 * c['idle']:.0f}% was idle.")
@@ -265,7 +267,7 @@ def report(results, args):
                 + "; with ÷ without per round: " + ", ".join(
                     f"{100 * x / y:.0f}%" for x, y in zip(s["with_rounds"], s["without_rounds"]))
                 + f" (median {median([x / y for x, y in zip(s['with_rounds'], s['without_rounds'])]) * 100:.0f}%). "
-                + cpu_note(r["store_cpu"])]
+                + cpu_note(r.get("store_cpu"))]
         t, b, bd = r["top"], r["rebuild"], r["breakdown"]
         l = r.get("lag") or {"changes": 0, "missed": "all"}
         if "p50_ms" in l:
@@ -292,13 +294,13 @@ def report(results, args):
                 f"| change on node A seen by node B's unread_count ({l['changes']} changes, "
                 f"from commit) | {lag_cell} | — |", "",
                 f"Rebuild rounds (bare select / rebuild, s): {rounds}; ratio per round: "
-                + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". " + cpu_note(r["rebuild_cpu"]), "",
+                + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". " + cpu_note(r.get("rebuild_cpu")), "",
                 f"Where a rebuild's time goes (the same pages in one process, each step "
                 f"timed alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, rows to "
                 f"records {bd['record_s']:.2f} s (of it XML parsing alone ≈ {bd['parse_s']:.2f} s), "
                 f"NIF insert {bd['insert_s']:.2f} s.", "",
                 lag_more + f"Node B (its start indexing the {b['selected']:,} rows) took "
-                f"{r['node_b_start_s']:.0f} s to start. " + (cpu_note(r["lag_cpu"]) if "lag_cpu" in r else ""), ""]
+                f"{r['node_b_start_s']:.0f} s to start. " + cpu_note(r.get("lag_cpu")), ""]
     return "\n".join(out)
 
 
