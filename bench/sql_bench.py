@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -219,6 +220,8 @@ def run_db(kind, args, workdir):
                     n.stop()
                 except Exception as e:  # noqa: BLE001 - stop what can be stopped
                     print(f"stopping {n.node}: {e}", file=sys.stderr)
+                if not os.environ.get("CHATADM_KEEP_TEST_DIRS"):
+                    shutil.rmtree(n.dir, ignore_errors=True)
     r["run_s"] = time.monotonic() - t_all
     return r
 
