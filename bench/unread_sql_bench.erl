@@ -145,8 +145,10 @@ remove_users(Host, Users) ->
 ensure_module(Host, true) ->
     case gen_mod:is_loaded(Host, mod_unread) of
 	true -> ok;
-	false -> gen_mod:start_module(Host, mod_unread), wait_ready(Host)
+	false -> gen_mod:start_module(Host, mod_unread)
     end,
+    %% Loaded is not ready: a node just started is still building its index.
+    wait_ready(Host),
     %% mod_unread made its triggers again at start.
     {ok, [_ | _]} = triggers(Host),
     ok;
