@@ -60,13 +60,13 @@ class SqlNode(harness.Node):
 
     def __init__(self, sql, **kw):
         super().__init__(**kw)
-        self.sql = sql
+        self.sql_options = sql
 
     def write_config(self):
         super().write_config()
         y = self.dir / "ejabberd.yml"
         y.write_text(y.read_text() + "".join(f"{k}: {json.dumps(v)}\n"
-                                             for k, v in self.sql.items()))
+                                             for k, v in self.sql_options.items()))
         harness._chown_ejabberd(self.dir)
 
 
