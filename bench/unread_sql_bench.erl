@@ -55,17 +55,6 @@ wait_until_(Fun, Deadline) ->
 	    end
     end.
 
-%% µs per call, over enough calls to take about Budget ms.
-per_call(Fun, Budget) ->
-    Fun(),
-    {T1, _} = timer:tc(Fun),
-    N = max(1, min(200000, (Budget * 1000) div max(1, T1))),
-    {T, _} = timer:tc(fun() -> loop(Fun, N) end),
-    T / N.
-
-loop(_, 0) -> ok;
-loop(Fun, N) -> Fun(), loop(Fun, N - 1).
-
 %% unread_count against stock count_offline_messages (its cache emptied
 %% before each call, so each asks the database, and warm), for the users
 %% given as {User, Len} (filled by the bench in SQL).
@@ -78,13 +67,13 @@ count(Host, Users) ->
 	 ets_cache:delete(?STOCK_CACHE, {U, Host}),
 	 Len = mod_offline:count_offline_messages(U, Host),
 	 #{queue => Len,
-	   unread_count_us => per_call(fun() -> mod_unread_commands:unread_count(JID) end, 500),
-	   nif_count_us => per_call(fun() -> unread_nif:count(Index, U) end, 300),
-	   stock_cold_us => per_call(fun() ->
+	   unread_count_us => unread_bench:per_call(fun() -> mod_unread_commands:unread_count(JID) end, 500),
+	   nif_count_us => unread_bench:per_call(fun() -> unread_nif:count(Index, U) end, 300),
+	   stock_cold_us => unread_bench:per_call(fun() ->
 					     ets_cache:delete(?STOCK_CACHE, {U, Host}),
 					     mod_offline:count_offline_messages(U, Host)
 				     end, 3000),
-	   stock_warm_us => per_call(fun() -> mod_offline:count_offline_messages(U, Host) end, 500)}
+	   stock_warm_us => unread_bench:per_call(fun() -> mod_offline:count_offline_messages(U, Host) end, 500)}
      end || {U, Len} <- Users].
 
 %% Messages routed to offline users through ejabberd's full path (router,
@@ -213,8 +202,8 @@ top(Host) ->
     %% Ties among the many users with the same count come in either order.
     Counts = [N || {_, N} <- Scan],
     Counts = [N || {_, N} <- Top],
-    #{unread_top_us => per_call(fun() -> mod_unread_commands:unread_top(Host, 10) end, 1000),
-      stock_sql_us => per_call(Stock, 5000),
+    #{unread_top_us => unread_bench:per_call(fun() -> mod_unread_commands:unread_top(Host, 10) end, 1000),
+      stock_sql_us => unread_bench:per_call(Stock, 5000),
       top_count => hd(Counts)}.
 
 %% A full rebuild (mod_unread_server:resync/1) beside a bare keyset-paged

@@ -23,7 +23,7 @@
 
 -behaviour(gen_server).
 
--export([start_link/2, stop/1, status/1]).
+-export([start_link/2, stop/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2,
 	 code_change/3]).
 
@@ -49,7 +49,6 @@
 		cursor :: mod_unread_sql_cursor:cursor() | undefined,
 		down_since :: integer() | undefined,
 		last_heartbeat :: integer() | undefined,
-		applied = 0 :: non_neg_integer(),
 		%% The poll running in its own process, so that a database that
 		%% does not answer is noticed while the query still waits.
 		job :: {pid(), reference()} | undefined,
@@ -67,10 +66,6 @@ stop(Host) ->
 	Pid -> unlink(Pid), exit(Pid, shutdown), ok
     end.
 
-%% How far the reader is, for unread_stats and tests.
-status(Host) ->
-    gen_server:call(proc(Host), status, timer:seconds(10)).
-
 proc(Host) ->
     gen_mod:get_module_proc(Host, ?MODULE).
 
@@ -81,9 +76,8 @@ init([Host, Owner]) ->
     self() ! poll,
     {ok, #state{host = Host, owner = Owner}}.
 
-handle_call(status, _From, #state{cursor = C, down_since = Down, applied = N} = S) ->
-    {reply, #{low => case C of undefined -> undefined; _ -> mod_unread_sql_cursor:low(C) end,
-	      down_since => Down, applied => N}, S}.
+handle_call(_Request, _From, State) ->
+    {reply, {error, badarg}, State}.
 
 handle_cast(_Msg, State) ->
     {noreply, State}.
@@ -148,7 +142,7 @@ poll(#state{host = Host, cursor = C} = S) ->
 	    {Lost, C2} = mod_unread_sql_cursor:expire(Now, ?GAP_TIMEOUT_S, C1),
 	    [?DEBUG("mod_unread: log ids ~B..~B of ~ts never appeared", [F, T, Host])
 	     || {F, T} <- Lost],
-	    S1 = up(S#state{cursor = C2, applied = S#state.applied + length(NewRows)}),
+	    S1 = up(S#state{cursor = C2}),
 	    S2 = maybe_heartbeat(S1),
 	    {case Full of true -> 0; false -> ?POLL_MS end, S2};
 	{error, Reason} ->

@@ -244,30 +244,41 @@ def test_balancer_marks_a_dead_node_down_and_keeps_serving(cluster, admin_pw):
     wait_agreed(c, USERS, "B back after kill -9")
 
 
-def test_crash_while_streaming_loses_nothing(cluster):
-    c = cluster
-    a, b = c.nodes
-    targets = ["alice", "carol", "dave", "erin"]
-    for u in targets:
-        a.rpc(f'mod_offline:remove_user(<<"{u}">>, <<"{HOST}">>)')
+STREAM_TARGETS = ["alice", "carol", "dave", "erin"]
+
+
+def start_stream(c):
+    """Empties the targets' queues, then streams 1,000 messages from bob
+    through haproxy in a thread: 250 per target, each with a unique body,
+    under the queue limit. Returns the thread and its result: "bounced"
+    (how many the server refused), or "error" if the client's own node or
+    session went away."""
+    for u in STREAM_TARGETS:
+        c.nodes[0].rpc(f'mod_offline:remove_user(<<"{u}">>, <<"{HOST}">>)')
     result = {}
 
     def stream():
-        # Each message gets a unique body; 250 per user stays under the queue limit.
         try:
             result["bounced"] = sum(
                 len(xc.send_messages(c.lb_xmpp, c.ca[0], jid("bob"), pw("bob"), jid(u),
                                      [f"{u}-{i}" for i in range(250)]))
-                for u in targets)
-        except Exception as e:  # the client's own node was the one killed
+                for u in STREAM_TARGETS)
+        except Exception as e:
             result["error"] = e
 
     t = threading.Thread(target=stream)
     t.start()
+    return t, result
+
+
+def test_crash_while_streaming_loses_nothing(cluster):
+    c = cluster
+    a, b = c.nodes
+    t, result = start_stream(c)
     time.sleep(0.5)
     b.kill()
     t.join()
-    stored = sum(a.store_count(u) for u in targets)
+    stored = sum(a.store_count(u) for u in STREAM_TARGETS)
     if "bounced" in result:
         # The client's session survived: every message the server answered
         # for (the roster barrier after each batch) is in the store.
@@ -280,7 +291,7 @@ def test_crash_while_streaming_loses_nothing(cluster):
     b.wait_started()
     c.wait_backends({b.name: "UP"}, timeout=20)
     wait_agreed(c, USERS, "after crash during stream")
-    assert sum(b.api("unread_count", {"user": u})["count"] for u in targets) == stored
+    assert sum(b.api("unread_count", {"user": u})["count"] for u in STREAM_TARGETS) == stored
 
 
 def test_whole_cluster_restart_rebuilds(cluster):
@@ -380,31 +391,16 @@ def test_database_outage_is_shown_and_caught_up_without_rebuild(cluster, admin_p
 def test_database_crash_while_streaming_loses_nothing(cluster):
     c = cluster
     a, b = c.nodes
-    targets = ["alice", "carol", "dave", "erin"]
-    for u in targets:
-        a.rpc(f'mod_offline:remove_user(<<"{u}">>, <<"{HOST}">>)')
-    result = {}
-
-    def stream():
-        try:
-            result["bounced"] = sum(
-                len(xc.send_messages(c.lb_xmpp, c.ca[0], jid("bob"), pw("bob"), jid(u),
-                                     [f"{u}-{i}" for i in range(250)]))
-                for u in targets)
-        except Exception as e:
-            result["error"] = e
-
-    t = threading.Thread(target=stream)
-    t.start()
+    t, result = start_stream(c)
     time.sleep(1.0)
     c.db.kill()
     time.sleep(2.0)
     c.db.restart()
     t.join()
     wait_agreed_long(c, USERS, "after the database crashed during a stream")
-    stored = sum(a.store_count(u) for u in targets)
+    stored = sum(a.store_count(u) for u in STREAM_TARGETS)
     for n in c.nodes:
-        assert sum(n.api("unread_count", {"user": u})["count"] for u in targets) == stored
+        assert sum(n.api("unread_count", {"user": u})["count"] for u in STREAM_TARGETS) == stored
     print(f"{c.store}: database killed during 1,000 messages: {stored} stored, "
           f"client: {result}")
     assert 0 < stored <= 1000
