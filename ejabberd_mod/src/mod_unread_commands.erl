@@ -223,7 +223,7 @@ get_commands_spec() ->
 		   "near_limit (at least the module's health_near_limit "
 		   "fraction of the limit). At limit first, then by count, "
 		   "largest first. A host whose index is first being built "
-		   "is an error (retry).",
+		   "lists nobody (its unread_health row says rebuilding).",
 	module = ?MODULE, function = unread_health_users,
 	args = [{host, binary}],
 	args_desc = ["Virtual host, or empty for every indexed host"],
@@ -565,8 +565,9 @@ health_row(#{host := Host, state := St, users := Users, messages := Msgs, oldest
 health_users(Host) ->
     lists:flatmap(
       fun(H) ->
+	      %% A host being first built has no one listed: its
+	      %% unread_health row says rebuilding.
 	      case mod_unread_health:host(H) of
-		  #{state := rebuilding} -> unavailable(H, rebuilding);
 		  #{limited := Limited} ->
 		      [{<<U/binary, $@, H/binary>>, N, Limit, atom_to_list(St)}
 		       || {U, N, Limit, St} <- Limited]
