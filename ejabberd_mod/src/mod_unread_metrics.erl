@@ -38,7 +38,12 @@ process([], #request{method = Method, ip = {IP, _Port}}) when Method == 'GET';
 	    text(403, <<"Forbidden: this address may read no host's metrics; "
 			"see mod_unread's option metrics_access\n">>);
 	Hosts ->
-	    {200, [{<<"Content-Type">>, ?CONTENT_TYPE}], render(Hosts)}
+	    try iolist_to_binary(render(Hosts)) of
+		Body -> {200, [{<<"Content-Type">>, ?CONTENT_TYPE}], Body}
+	    catch C:R:St ->
+		    ?ERROR_MSG("mod_unread_metrics: ~p:~p at ~p", [C, R, St]),
+		    text(500, <<"Internal error; see ejabberd.log\n">>)
+	    end
     end;
 process([], _Request) ->
     {405, [{<<"Allow">>, <<"GET, HEAD">>}, {<<"Content-Type">>, <<"text/plain">>}],
@@ -66,7 +71,7 @@ render(Hosts) ->
 	    <<"State of the host's unread index: 1 for the current state, 0 for the others "
 	      "(stale: the store cannot be read and the index answers from what it last knew; "
 	      "refused: mod_unread cannot index this host's store).">>,
-	    [{[{host, H}, {state, S}], bool(state_name(St) == S)}
+	    [{[{host, H}, {state, atom_to_binary(S)}], bool(state_name(St) == S)}
 	     || {H, #{state := St}} <- Rows, S <- ?STATES]),
      family(<<"ejabberd_unread_messages">>, gauge,
 	    <<"Unread (offline) messages in the index.">>,
