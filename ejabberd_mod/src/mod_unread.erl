@@ -141,7 +141,8 @@ mod_opt_type(health_near_limit) ->
     econf:and_then(
       econf:number(0),
       fun(F) when F > 0, F =< 1 -> float(F);
-	 (F) -> econf:fail({bad_near_limit, F})
+	 (F) -> econf:fail({invalid_syntax,
+			    io_lib:format("~p is not a fraction above 0 and at most 1", [F])})
       end);
 mod_opt_type(metrics_access) ->
     econf:acl().

@@ -1,6 +1,7 @@
 #include "commands/cmd_health.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "api/results.hpp"
 #include "commands/cmd_unread.hpp"
@@ -54,15 +55,30 @@ std::string host_block(const json& row) {
                format_age(field_integer(row, "oldest_age")) + " ago) for " + escape_line(oldest) +
                "\n";
     }
-    std::string buckets;
+    // The server's buckets are cumulative (Prometheus' le); people read
+    // ranges better: users per range of queue lengths, empty ranges left out.
+    std::string ranges;
     if (auto it = row.find("buckets"); it != row.end() && it->is_array()) {
+        std::int64_t below = 0, previous_le = 0;
         for (const auto& b : *it) {
             if (!b.is_object()) continue;
-            buckets += "  <=" + escape_line(field_string(b, "le")) + ":" +
-                       std::to_string(field_integer(b, "count"));
+            const std::string le = field_string(b, "le");
+            const std::int64_t count = field_integer(b, "count");
+            const std::int64_t le_n = le == "+Inf" ? -1 : std::atoll(le.c_str());
+            if (count - below > 0) {
+                const std::string range =
+                    le_n < 0 ? ">" + std::to_string(previous_le)
+                    : le_n == previous_le + 1
+                        ? le
+                        : std::to_string(previous_le + 1) + "-" + escape_line(le);
+                ranges +=
+                    (ranges.empty() ? "" : ", ") + range + ": " + std::to_string(count - below);
+            }
+            below = count;
+            if (le_n > 0) previous_le = le_n;
         }
     }
-    if (!buckets.empty()) out += "  users with" + buckets + " messages\n";
+    if (!ranges.empty()) out += "  queues      " + ranges + " (messages: users)\n";
     out += "  at limit    " + std::to_string(field_integer(row, "at_limit")) + "\n";
     out += "  near limit  " + std::to_string(field_integer(row, "near_limit")) + " (from " +
            escape_line(field_string(row, "near_fraction")) + " of the limit)\n";
