@@ -263,7 +263,7 @@ def test_chatadm_health_exits_6_while_a_user_is_at_its_limit(node, tmp_path):
 
 
 def test_delivery_takes_a_user_off_its_limit(node, tmp_path):
-    """Runs last: bob reads his messages."""
+    """bob reads his messages: the tests after this one do not look at him."""
     got = xc.receive_offline((node.ip, node.c2s_port), node.ca, jid("bob"), PASSWORD.format("bob"))
     assert len(got) == BOB_LIMIT
     deadline = time.time() + 15
@@ -278,3 +278,24 @@ def test_delivery_takes_a_user_off_its_limit(node, tmp_path):
     fams = families(scrape(node)[1])
     assert value(fams["ejabberd_unread_users_at_limit"], host=HOST) == 0
     assert chatadm(node, tmp_path, "health").returncode == 0
+
+
+def test_default_metrics_access_is_loopback_only(node):
+    """Without metrics_access the module's default rule applies: matched
+    here by ejabberd's acl:match_rule/3 on addresses, as the handler does."""
+    rule = "proplists:get_value(metrics_access, mod_unread:mod_options(<<\"localhost\">>))"
+    for ip, want in (("{127,0,0,1}", "allow"), ("{127,10,0,3}", "allow"),
+                     ("{0,0,0,0,0,0,0,1}", "allow"), ("{192,0,2,7}", "deny"),
+                     ("{8193,3512,0,0,0,0,0,1}", "deny")):
+        assert node.rpc(f"acl:match_rule(<<\"localhost\">>, {rule}, {ip})") == want, ip
+
+
+def test_near_limit_option_is_validated(node):
+    check = "catch econf:validate(mod_unread:mod_opt_type(health_near_limit), {})"
+    assert node.rpc(check.format("0.5")) == "{ok,0.5}"
+    assert node.rpc(check.format("1")) == "{ok,1.0}"
+    assert node.rpc(check.format("-1")).startswith("{error,")
+    for bad in ("0", "1.5"):
+        assert "not a fraction above 0 and at most 1" in node.rpc(
+            f"case {check.format(bad)} of {{error, R, C}} -> lists:flatten(econf:format_error(R, C)); "
+            "Other -> Other end"), bad
