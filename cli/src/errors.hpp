@@ -15,6 +15,7 @@ enum class ExitStatus : int {
     auth = 3,       // authentication or permission refused
     not_found = 4,  // no such user or object
     degraded = 5,   // status: a cluster node is down, or nodes answer from separate clusters
+    full = 6,       // health: a user is at its offline message limit
 };
 
 // An error that ends the run with a message for the operator: what is wrong

@@ -136,11 +136,25 @@ depends(_Host, _Opts) ->
 mod_opt_type(preview_length) ->
     econf:non_neg_int();
 mod_opt_type(default_host) ->
-    econf:either(undefined, econf:domain()).
+    econf:either(undefined, econf:domain());
+mod_opt_type(health_near_limit) ->
+    econf:and_then(
+      econf:number(0),
+      fun(F) when F > 0, F =< 1 -> float(F);
+	 (F) -> econf:fail({invalid_syntax,
+			    io_lib:format("~p is not a fraction above 0 and at most 1", [F])})
+      end);
+mod_opt_type(metrics_access) ->
+    econf:acl().
 
 mod_options(_Host) ->
     [{preview_length, 64},
-     {default_host, undefined}].
+     {default_host, undefined},
+     {health_near_limit, 0.9},
+     %% Secure by default: the metrics name users, so only this machine may
+     %% read them unless the operator says otherwise.
+     {metrics_access, [{allow, [{ip, {{127, 0, 0, 0}, 8}}]},
+		       {allow, [{ip, {{0, 0, 0, 0, 0, 0, 0, 1}, 128}}]}]}].
 
 mod_doc() ->
     #{desc =>
@@ -162,7 +176,10 @@ mod_doc() ->
 	      "the reason."), "",
 	   ?T("Commands: 'unread_count', 'unread_list', 'unread_senders', "
 	      "'unread_top', 'unread_stats', 'unread_cluster', "
-	      "'unread_resync', 'unread_resync_user'.")],
+	      "'unread_resync', 'unread_resync_user', 'unread_health', "
+	      "'unread_health_users'. The same backlog health is served in "
+	      "Prometheus' text format by the request handler "
+	      "'mod_unread_metrics' (see 'metrics_access').")],
       opts =>
 	  [{preview_length,
 	    #{value => ?T("Number"),
@@ -175,12 +192,33 @@ mod_doc() ->
 	      desc =>
 		  ?T("The virtual host of user names given without a domain "
 		     "('alice' instead of 'alice@example.com'). The default is "
-		     "the first virtual host where the module runs.")}}],
+		     "the first virtual host where the module runs.")}},
+	   {health_near_limit,
+	    #{value => ?T("Fraction"),
+	      desc =>
+		  ?T("A user is near its offline message limit (what "
+		     "'mod_offline''s 'access_max_user_messages' rule gives "
+		     "for that user) when its unread messages are at least "
+		     "this fraction of it, and at its limit from the limit on "
+		     "(mod_offline then refuses to store more). A number "
+		     "above 0, at most 1. An unlimited user is never near. "
+		     "The default value is '0.9'.")}},
+	   {metrics_access,
+	    #{value => ?T("AccessName"),
+	      desc =>
+		  ?T("Who may read this host's metrics from the request "
+		     "handler 'mod_unread_metrics' (matched on the client's "
+		     "address, as 'ip' ACLs match it). A client allowed for no "
+		     "host gets HTTP 403. The metrics name no user, but tell "
+		     "how much mail waits, so the default allows only "
+		     "loopback addresses (127.0.0.0/8 and ::1).")}}],
       example =>
 	  ["modules:",
 	   "  mod_offline: {}",
 	   "  mod_unread:",
-	   "    preview_length: 80"]}.
+	   "    preview_length: 80",
+	   "    health_near_limit: 0.8",
+	   "    metrics_access: prometheus"]}.
 
 %%%===================================================================
 %%% Backend and store checks

@@ -13,7 +13,7 @@
 -export([unread_count/1, unread_counts/1, unread_list/4, unread_senders/1,
 	 unread_count_from/2, unread_top/2,
 	 unread_stats/0, unread_cluster/0, unread_resync/0,
-	 unread_resync_user/1]).
+	 unread_resync_user/1, unread_health/1, unread_health_users/1]).
 %% Called on the other nodes of the cluster by unread_stats: local_stats/1
 %% by this version, local_stats/0 by versions before the backend field.
 -export([local_stats/0, local_stats/1]).
@@ -174,6 +174,67 @@ get_commands_spec() ->
 			  {"ejabberd@node2", "running"},
 			  {"ejabberd@node3", "down"}]},
      #ejabberd_commands{
+	name = unread_health, tags = [offline],
+	desc = "Backlog health of the unread index: oldest message, queue "
+	       "length histogram, users at or near their offline limit",
+	longdesc = "One row per host (host \"\" for every host this node "
+		   "indexes). state is ready, rebuilding (the first build: "
+		   "every number is 0 until it ends) or 'stale: store "
+		   "unreachable since <time>'. oldest_user, oldest_time (UTC, "
+		   "ISO 8601) and oldest_age (seconds) name the oldest unread "
+		   "message (empty and 0 when there is none). buckets is the "
+		   "histogram of queue lengths over the users with unread "
+		   "messages: for each bound le (1, 5, 10, 50, 100, 500, 1000, "
+		   "5000, +Inf) the users with at most le messages, "
+		   "cumulative. A user's limit is what mod_offline's "
+		   "access_max_user_messages rule gives it; at_limit counts "
+		   "users with at least their limit (mod_offline refuses "
+		   "their new messages), near_limit those with at least "
+		   "near_fraction (option health_near_limit) of it but below "
+		   "it. unread_health_users lists them.",
+	module = ?MODULE, function = unread_health,
+	args = [{host, binary}],
+	args_desc = ["Virtual host, or empty for every indexed host"],
+	args_example = [<<"example.com">>],
+	result = {hosts, {list, {host, {tuple, [{host, string},
+						 {state, string},
+						 {users, integer},
+						 {messages, integer},
+						 {oldest_user, string},
+						 {oldest_time, string},
+						 {oldest_age, integer},
+						 {near_fraction, string},
+						 {near_limit, integer},
+						 {at_limit, integer},
+						 {buckets, {list, {bucket, {tuple, [{le, string},
+										  {count, integer}]}}}}]}}}},
+	result_example = [{"example.com", "ready", 300, 1200, "alice@example.com",
+			   "2023-11-14T22:13:20.123456Z", 86400, "0.9", 2, 1,
+			   [{"1", 120}, {"5", 250}, {"10", 280}, {"50", 296},
+			    {"100", 299}, {"500", 300}, {"1000", 300}, {"5000", 300},
+			    {"+Inf", 300}]}]},
+     #ejabberd_commands{
+	name = unread_health_users, tags = [offline],
+	desc = "Users at or near their offline message limit",
+	longdesc = "Host \"\" means every host this node indexes. Each "
+		   "user with its unread messages, its limit (mod_offline's "
+		   "access_max_user_messages rule for that user) and its "
+		   "state: at_limit (new messages to it are refused) or "
+		   "near_limit (at least the module's health_near_limit "
+		   "fraction of the limit). At limit first, then by count, "
+		   "largest first. A host whose index is first being built "
+		   "lists nobody (its unread_health row says rebuilding).",
+	module = ?MODULE, function = unread_health_users,
+	args = [{host, binary}],
+	args_desc = ["Virtual host, or empty for every indexed host"],
+	args_example = [<<"example.com">>],
+	result = {users, {list, {user, {tuple, [{user, string},
+						 {count, integer},
+						 {limit, integer},
+						 {state, string}]}}}},
+	result_example = [{"alice@example.com", 100, 100, "at_limit"},
+			  {"bob@example.com", 93, 100, "near_limit"}]},
+     #ejabberd_commands{
 	name = unread_resync, tags = [offline],
 	desc = "Re-read the whole offline store into the index",
 	longdesc = "Lists the users whose unread messages differed between "
@@ -233,6 +294,12 @@ unread_resync() ->
 
 unread_resync_user(User) ->
     run(fun() -> resync_user(User) end).
+
+unread_health(Host) ->
+    run(fun() -> health(Host) end).
+
+unread_health_users(Host) ->
+    run(fun() -> health_users(Host) end).
 
 %% Errors found deep down are thrown as the command's result.
 run(F) ->
@@ -460,6 +527,52 @@ resync_user(User) ->
 						[LUser, Host, Why])})
 	    end
     end.
+
+%% The hosts a health command answers for: one host, or every indexed one.
+health_hosts(<<>>) ->
+    case mod_unread:loaded_hosts() of
+	[] -> no_default_host();
+	Hosts -> Hosts
+    end;
+health_hosts(Host) ->
+    LHost = check_host(Host),
+    case mod_unread_server:is_indexed_host(LHost) of
+	true -> [LHost];
+	false -> unavailable(LHost, disabled)
+    end.
+
+health(Host) ->
+    [health_row(mod_unread_health:host(H)) || H <- health_hosts(Host)].
+
+health_row(#{host := Host, state := St, users := Users, messages := Msgs, oldest := Oldest,
+	     near_fraction := Fraction, limited := Limited, buckets := Buckets}) ->
+    {OUser, OTime, OAge} =
+	case Oldest of
+	    none -> {<<>>, "", 0};
+	    {Id, U} -> {<<U/binary, $@, Host/binary>>, iso8601(Id),
+			max(0, (erlang:system_time(microsecond) - Id) div 1000000)}
+	end,
+    State = case St of
+		{stale, Since} -> state_text(ready, {unreachable, Since});
+		_ -> atom_to_list(St)
+	    end,
+    {Host, State, Users, Msgs, OUser, OTime, OAge,
+     float_to_list(Fraction, [short]),
+     length([x || {_, _, _, near_limit} <- Limited]),
+     length([x || {_, _, _, at_limit} <- Limited]),
+     [{integer_to_list(Le), N} || {Le, N} <- Buckets] ++ [{"+Inf", Users}]}.
+
+health_users(Host) ->
+    lists:flatmap(
+      fun(H) ->
+	      %% A host being first built has no one listed: its
+	      %% unread_health row says rebuilding.
+	      case mod_unread_health:host(H) of
+		  #{limited := Limited} ->
+		      [{<<U/binary, $@, H/binary>>, N, Limit, atom_to_list(St)}
+		       || {U, N, Limit, St} <- Limited]
+	      end
+      end, health_hosts(Host)).
 
 %%%===================================================================
 %%% Internal functions

@@ -9,7 +9,7 @@
 -module(unread_nif).
 
 -export([new/0, insert/3, insert_many/3, delete_object/2, delete_user/2,
-	 clear/1, count/2, senders/2, page/5, top/2, stats/1,
+	 clear/1, count/2, senders/2, page/5, top/2, stats/1, health/3,
 	 diff/2, replace_user/5, bodies/2, live_indexes/0]).
 
 -on_load(load/0).
@@ -80,6 +80,19 @@ top(_Index, _Limit) -> ?NOT_LOADED.
 -spec stats(index()) -> {Total :: non_neg_integer(), Users :: non_neg_integer(),
 			 Bytes :: non_neg_integer()}.
 stats(_Index) -> ?NOT_LOADED.
+
+%% The backlog in one pass over every user (on a dirty scheduler): users
+%% with unread messages, unread messages, the oldest message ({Id, User},
+%% or none when the index is empty), one cumulative count per bound (users
+%% with at most that many messages; Bounds strictly ascending, at most 64),
+%% and the users with at least Threshold messages, largest first (none for
+%% Threshold 0).
+-spec health(index(), [non_neg_integer()], non_neg_integer()) ->
+		    {Users :: non_neg_integer(), Messages :: non_neg_integer(),
+		     Oldest :: none | {Id :: integer(), User :: binary()},
+		     Buckets :: [non_neg_integer()],
+		     AtLeast :: [{binary(), pos_integer()}]}.
+health(_Index, _Bounds, _Threshold) -> ?NOT_LOADED.
 
 %% Users whose messages differ between two indexes.
 -spec diff(index(), index()) -> [user_diff()].

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string_view>
@@ -286,6 +287,51 @@ ERL_NIF_TERM stats(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     });
 }
 
+// Histogram bounds per health/3 call: Prometheus-style buckets are a dozen
+// or so; the ceiling keeps the argument's decoding trivially cheap.
+constexpr unsigned kMaxBounds = 64;
+
+// health(Index, Bounds, Threshold) -> {Users, Messages, Oldest, Buckets,
+// AtLeast}: Oldest is none or {Id, User}; Buckets, cumulative, one count per
+// bound (users with at most that many messages); AtLeast the users with at
+// least Threshold messages, largest first (none for Threshold 0). One pass
+// over every user, so always on a dirty scheduler.
+ERL_NIF_TERM health(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::size_t threshold;
+    unsigned len;
+    if (argc != 3 || !get_index(env, argv[0], index) || !enif_get_list_length(env, argv[1], &len) ||
+        len > kMaxBounds || !get_size(env, argv[2], threshold))
+        return enif_make_badarg(env);
+    std::vector<std::size_t> bounds(len);
+    ERL_NIF_TERM list = argv[1], head;
+    for (std::size_t& b : bounds) {
+        enif_get_list_cell(env, list, &head, &list);
+        if (!get_size(env, head, b)) return enif_make_badarg(env);
+    }
+    if (!std::is_sorted(bounds.begin(), bounds.end(), std::less_equal<>{}))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        const Health h = index->health(bounds, threshold);
+        ERL_NIF_TERM buckets = enif_make_list(env, 0);
+        for (auto it = h.buckets.rbegin(); it != h.buckets.rend(); ++it)
+            buckets = enif_make_list_cell(env, make_uint(env, *it), buckets);
+        ERL_NIF_TERM at_least = enif_make_list(env, 0);
+        for (auto it = h.at_least.rbegin(); it != h.at_least.rend(); ++it) {
+            at_least = enif_make_list_cell(
+                env, enif_make_tuple2(env, make_binary(env, it->user), make_uint(env, it->count)),
+                at_least);
+        }
+        const ERL_NIF_TERM oldest = h.users == 0
+                                        ? make_atom(env, "none")
+                                        : enif_make_tuple2(env, make_int(env, h.oldest_id),
+                                                           make_binary(env, h.oldest_user));
+        const ERL_NIF_TERM elems[] = {make_uint(env, h.users), make_uint(env, h.messages), oldest,
+                                      buckets, at_least};
+        return enif_make_tuple_from_array(env, elems, 5);
+    });
+}
+
 ERL_NIF_TERM diff_tuple(ErlNifEnv* env, const UserDiff& d) {
     const ERL_NIF_TERM elems[] = {make_binary(env, d.user), make_uint(env, d.count_before),
                                   make_uint(env, d.count_after), make_uint(env, d.added),
@@ -422,6 +468,7 @@ ErlNifFunc nif_funcs[] = {
     {"page", 5, page, 0},
     {"top", 2, top, 0},
     {"stats", 1, stats, 0},
+    {"health", 3, health, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"diff", 2, diff, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"replace_user", 5, replace_user, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"bodies", 2, bodies, ERL_NIF_DIRTY_JOB_CPU_BOUND},

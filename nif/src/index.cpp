@@ -146,6 +146,47 @@ std::vector<UserCount> Index::top(std::size_t limit) const {
     return out;
 }
 
+Health Index::health(std::span<const std::size_t> bounds, std::size_t threshold) const {
+    if (!std::is_sorted(bounds.begin(), bounds.end(), std::less_equal<>{}))
+        throw std::invalid_argument("unread::Index::health needs strictly ascending bounds");
+    Health h;
+    // Per bucket first (users in (bounds[i-1], bounds[i]]), summed at the end;
+    // the extra slot holds the users above the last bound.
+    std::vector<std::uint64_t> per_bucket(bounds.size() + 1, 0);
+    bool have_oldest = false;
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        h.users += shard->users.size();
+        h.messages += shard->messages;
+        for (const auto& [user, queue] : shard->users) {
+            const std::size_t n = queue.size();
+            const auto slot = std::lower_bound(bounds.begin(), bounds.end(), n) - bounds.begin();
+            ++per_bucket[static_cast<std::size_t>(slot)];
+            const std::int64_t oldest = queue.summary().oldest;
+            if (!have_oldest || oldest < h.oldest_id ||
+                (oldest == h.oldest_id && user < h.oldest_user)) {
+                have_oldest = true;
+                h.oldest_id = oldest;
+                h.oldest_user = user;
+            }
+        }
+        // The shard's ranking is sorted by count: only the users at or above
+        // the threshold are visited.
+        if (threshold > 0) {
+            for (auto it = shard->ranking.rbegin();
+                 it != shard->ranking.rend() && it->count >= threshold; ++it)
+                h.at_least.push_back({std::string(it->user), it->count});
+        }
+    }
+    h.buckets.resize(bounds.size());
+    std::uint64_t running = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) h.buckets[i] = running += per_bucket[i];
+    std::sort(h.at_least.begin(), h.at_least.end(), [](const UserCount& a, const UserCount& b) {
+        return a.count > b.count || (a.count == b.count && a.user < b.user);
+    });
+    return h;
+}
+
 std::uint64_t Index::total() const noexcept {
     std::uint64_t n = 0;
     for (const auto& shard : shards_) {

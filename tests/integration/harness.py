@@ -123,7 +123,8 @@ class Node:
     def __init__(self, name="unread1", ip="127.0.0.1", c2s_port=15222, api_port=15443,
                  hosts=("localhost",), queue_limit=100, with_module=True, workdir=None,
                  module_opts=None, extra_pa=(), loopback_api=False, node_host="localhost",
-                 cookie=None, ca=None, extra_modules=None, sql=None):
+                 cookie=None, ca=None, extra_modules=None, sql=None, metrics_port=None,
+                 metrics_sources=(), user_queue_limits=None):
         self.name = name
         # A node host with dots (an address) makes ejabberdctl use long names.
         self.node = f"{name}@{node_host}"
@@ -146,6 +147,12 @@ class Node:
         if sql is not None:
             self.extra_modules["mod_offline"] = {"db_type": "sql",
                                                  **self.extra_modules.get("mod_offline", {})}
+        # A plain HTTP listener for mod_unread_metrics at /metrics, the
+        # addresses of the access rule `metrics`, and per-user offline
+        # limits ({"bob@localhost": 8}) ahead of queue_limit.
+        self.metrics_port = metrics_port
+        self.metrics_sources = list(metrics_sources)
+        self.user_queue_limits = dict(user_queue_limits or {})
         self.extra_pa = list(extra_pa)
         self.loopback_api = loopback_api
         self._own_dir = workdir is None
@@ -184,6 +191,9 @@ class Node:
             "extra_modules": self.extra_modules,
             "web_admin": True,
             "top_level_options": self.sql.ejabberd_sql_options() if self.sql else {},
+            **({"metrics_port": self.metrics_port} if self.metrics_port else {}),
+            "metrics_sources": self.metrics_sources,
+            "user_queue_limits": self.user_queue_limits,
         }))
         paths = ([self._readable_ebin()] if self.with_module else []) + self.extra_pa
         erl_options = " ".join(f"-pa {p}" for p in paths)

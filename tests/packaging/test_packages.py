@@ -69,6 +69,8 @@ def test_module_package_is_an_otp_application_directory(debs):
     app = "/usr/lib/erlang/lib/mod_unread-0.1.0"
     assert {f"{app}/ebin/{m}.beam" for m in MODULES} | {
         f"{app}/ebin/mod_unread.app", f"{app}/priv/unread_nif.so",
+        # Loaded only when used (a health command, a /metrics listener).
+        f"{app}/ebin/mod_unread_health.beam", f"{app}/ebin/mod_unread_metrics.beam",
         "/usr/libexec/ejabberd-mod-unread/mod-unread-reload"} <= files
     # Nothing else than the application, the reload helper and the docs.
     assert all(f.startswith((app + "/", "/usr/libexec/ejabberd-mod-unread/", "/usr/share/doc/"))

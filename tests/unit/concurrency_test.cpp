@@ -79,6 +79,31 @@ TEST(IndexConcurrency, EraseUserRacesWithInsertsOfTheSameUser) {
     EXPECT_EQ(index.users(), index.count("hot") > 0 ? 1u : 0u);
 }
 
+// health() walks every shard while writers change them: each shard's
+// numbers are read under its lock, so they always add up.
+TEST(IndexConcurrency, HealthWhileWriting) {
+    Index index(8);
+    std::thread writer([&] {
+        for (int i = 0; i < 20000; ++i) {
+            const std::string user = "u" + std::to_string(i % 40);
+            index.insert(user, msg(i, 0));
+            if (i % 4 == 0) index.erase_user(user);
+        }
+    });
+    const std::vector<std::size_t> bounds{1, 10, 100};
+    for (int r = 0; r < 200; ++r) {
+        const Health h = index.health(bounds, 50);
+        EXPECT_LE(h.buckets.back(), h.users);
+        EXPECT_LE(h.users, 40u);
+        EXPECT_EQ(h.users == 0, h.oldest_user.empty());
+        EXPECT_LE(h.at_least.size(), h.users - h.buckets[1]);
+    }
+    writer.join();
+    const Health h = index.health(bounds, 1);
+    EXPECT_EQ(h.messages, index.total());
+    EXPECT_EQ(h.at_least.size(), h.users);
+}
+
 TEST(IndexConcurrency, DiffWhileWriting) {
     Index a(8), b(8);
     for (int i = 0; i < 1000; ++i) a.insert("u" + std::to_string(i % 20), msg(i, 0));

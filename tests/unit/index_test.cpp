@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace unread {
@@ -239,6 +242,109 @@ TEST(Index, LongTextIsCappedOnACharacterBoundary) {
     ASSERT_EQ(p.size(), 1u);
     EXPECT_LE(p[0].preview.size(), 65535u);
     EXPECT_EQ(p[0].preview.size() % 2, 0u);
+}
+
+TEST(IndexHealth, EmptyIndexHasNoOldestAndEmptyBuckets) {
+    Index index;
+    const std::vector<std::size_t> bounds{1, 5};
+    const Health h = index.health(bounds, 1);
+    EXPECT_EQ(h.users, 0u);
+    EXPECT_EQ(h.messages, 0u);
+    EXPECT_TRUE(h.oldest_user.empty());
+    EXPECT_EQ(h.buckets, (std::vector<std::uint64_t>{0, 0}));
+    EXPECT_TRUE(h.at_least.empty());
+}
+
+TEST(IndexHealth, CumulativeBucketsOldestAndUsersAtThreshold) {
+    Index index;
+    const std::vector<std::pair<std::string, int>> queues{
+        {"a", 1}, {"b", 3}, {"c", 5}, {"d", 6}, {"e", 12}};
+    std::int64_t id = 1000;
+    for (const auto& [user, n] : queues)
+        for (int i = 0; i < n; ++i) index.insert(user, msg(id--, "x@y"));
+    // Queue lengths 1, 3, 5, 6 and 12 over bounds 1, 5, 10: le=1 holds
+    // one user, le=5 three, le=10 four; the fifth is only in `users`. The
+    // last message inserted has the smallest id: e's.
+    const std::vector<std::size_t> bounds{1, 5, 10};
+    const Health h = index.health(bounds, 5);
+    EXPECT_EQ(h.users, 5u);
+    EXPECT_EQ(h.messages, 27u);
+    EXPECT_EQ(h.buckets, (std::vector<std::uint64_t>{1, 3, 4}));
+    EXPECT_EQ(h.oldest_user, "e");
+    EXPECT_EQ(h.oldest_id, id + 1);
+    ASSERT_EQ(h.at_least.size(), 3u);
+    EXPECT_EQ(h.at_least[0].user, "e");
+    EXPECT_EQ(h.at_least[0].count, 12u);
+    EXPECT_EQ(h.at_least[1].user, "d");
+    EXPECT_EQ(h.at_least[2].user, "c");
+    EXPECT_EQ(h.at_least[2].count, 5u);
+}
+
+TEST(IndexHealth, ThresholdZeroListsNobodyAndTiesGoByName) {
+    Index index;
+    index.insert("zed", msg(7, "x@y"));
+    index.insert("amy", msg(7, "x@y"));
+    index.insert("bob", msg(9, "x@y"));
+    const std::vector<std::size_t> bounds{};
+    Health h = index.health(bounds, 0);
+    EXPECT_TRUE(h.at_least.empty());
+    EXPECT_TRUE(h.buckets.empty());
+    // amy and zed share the oldest id: the name decides, whatever the shard.
+    EXPECT_EQ(h.oldest_user, "amy");
+    EXPECT_EQ(h.oldest_id, 7);
+    h = index.health(bounds, 1);
+    ASSERT_EQ(h.at_least.size(), 3u);
+    EXPECT_EQ(h.at_least[0].user, "amy");
+    EXPECT_EQ(h.at_least[1].user, "bob");
+    EXPECT_EQ(h.at_least[2].user, "zed");
+}
+
+TEST(IndexHealth, FollowsErasesAndDroppedUsers) {
+    Index index;
+    for (int i = 0; i < 4; ++i) index.insert("alice", msg(100 + i, "x@y"));
+    index.insert("bob", msg(50, "x@y"));
+    const std::vector<std::size_t> bounds{2, 4};
+    EXPECT_EQ(index.health(bounds, 4).at_least.size(), 1u);
+    index.erase_user("bob");
+    EXPECT_TRUE(index.erase("alice", 100, 1));
+    const Health h = index.health(bounds, 4);
+    EXPECT_EQ(h.oldest_user, "alice");
+    EXPECT_EQ(h.oldest_id, 101);
+    EXPECT_EQ(h.buckets, (std::vector<std::uint64_t>{0, 1}));
+    EXPECT_TRUE(h.at_least.empty());
+}
+
+TEST(IndexHealth, BoundsMustAscendStrictly) {
+    Index index;
+    const std::vector<std::size_t> repeated{1, 1};
+    const std::vector<std::size_t> falling{5, 1};
+    EXPECT_THROW(index.health(repeated, 1), std::invalid_argument);
+    EXPECT_THROW(index.health(falling, 1), std::invalid_argument);
+}
+
+// The histogram against counts computed user by user, on many users spread
+// over every shard.
+TEST(IndexHealth, MatchesPerUserCountsOnManyUsers) {
+    Index index;
+    std::vector<std::size_t> counts;
+    for (int u = 0; u < 500; ++u) {
+        const int n = 1 + (u * 37) % 23;
+        for (int i = 0; i < n; ++i)
+            index.insert("user" + std::to_string(u), msg(1000000 + u * 100 + i, "x@y"));
+        counts.push_back(static_cast<std::size_t>(n));
+    }
+    const std::vector<std::size_t> bounds{1, 5, 10, 20};
+    const Health h = index.health(bounds, 20);
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        const auto want = std::count_if(counts.begin(), counts.end(),
+                                        [&](std::size_t n) { return n <= bounds[i]; });
+        EXPECT_EQ(h.buckets[i], static_cast<std::uint64_t>(want)) << "le=" << bounds[i];
+    }
+    const auto over =
+        std::count_if(counts.begin(), counts.end(), [](std::size_t n) { return n >= 20; });
+    EXPECT_EQ(h.at_least.size(), static_cast<std::size_t>(over));
+    EXPECT_EQ(h.oldest_user, "user0");
+    EXPECT_EQ(h.oldest_id, 1000000);
 }
 
 }  // namespace

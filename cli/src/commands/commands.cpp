@@ -1,5 +1,6 @@
 #include "commands/commands.hpp"
 
+#include "commands/cmd_health.hpp"
 #include "commands/cmd_send.hpp"
 #include "commands/cmd_server.hpp"
 #include "commands/cmd_unread.hpp"
@@ -52,6 +53,11 @@ std::vector<CommandSpec> build_table() {
                      parse_status_args(argv);
                      return run_status;
                  }});
+    t.push_back({"health", "health [host]", "unread backlog, users at or near their offline limit",
+                 "  host       one virtual host (default: all of them)\n"
+                 "Exit 6 when a user is at its offline message limit (its new messages are\n"
+                 "refused); users near it (mod_unread's health_near_limit) are listed too.\n",
+                 bind<HealthArgs>(parse_health_args, run_health)});
     t.push_back({"help", "help [command]", "this text, or the details of one command", "", {}});
     return t;
 }

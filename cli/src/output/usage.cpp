@@ -14,7 +14,7 @@ constexpr const char* exit_statuses =
     "exit status: 0 success, 1 server or network failure, 2 usage or configuration\n"
     "error, 3 authentication or permission refused, 4 no such user or object,\n"
     "5 (status) a cluster node is down, or the nodes behind the host are not\n"
-    "one cluster.\n";
+    "one cluster, 6 (health) a user is at its offline message limit.\n";
 
 // Breaks a synopsis before 80 columns, never inside a "[...]" group;
 // continuation lines are indented to line up after "usage: chatadm".

@@ -56,6 +56,13 @@ class Index {
     // Users with the most unread messages, largest first (ties by name).
     std::vector<UserCount> top(std::size_t limit) const;
 
+    // One pass over every user: counts, the oldest message, the histogram
+    // of queue lengths for `bounds` (strictly ascending, else
+    // std::invalid_argument) and the users with at least `threshold`
+    // messages (none when threshold is 0). O(users), so callers run it off
+    // the VM's normal schedulers.
+    Health health(std::span<const std::size_t> bounds, std::size_t threshold) const;
+
     std::uint64_t total() const noexcept;
     std::uint64_t users() const noexcept;
     // Bytes held by the index, counted as allocated (nodes and strings).

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace unread {
 
@@ -56,6 +57,23 @@ struct SenderCount {
 struct UserCount {
     std::string user;
     std::size_t count = 0;
+};
+
+// A host's backlog at a glance (see Index::health).
+struct Health {
+    std::uint64_t users = 0;     // users with unread messages
+    std::uint64_t messages = 0;  // unread messages
+    // The oldest message (smallest id; ties by user name); no user when the
+    // index is empty.
+    std::int64_t oldest_id = 0;
+    std::string oldest_user;
+    // buckets[i]: users whose count is <= bounds[i] (cumulative, as
+    // Prometheus' `le` buckets are); users above the last bound are the
+    // rest of `users`.
+    std::vector<std::uint64_t> buckets;
+    // Users with at least the asked threshold of messages, largest first
+    // (ties by name).
+    std::vector<UserCount> at_least;
 };
 
 // A user whose messages differ between two indexes (see Index::diff).

@@ -39,7 +39,7 @@
 #   latest build).
 class chatadm::node (
   String[1] $member,
-  Hash[String[1], Variant[String, Integer, Boolean]] $mod_unread_options = {},
+  Hash[String[1], Variant[String, Numeric, Boolean]] $mod_unread_options = {},
   Hash[String[1], Hash[String[1], Data]] $extra_modules = {},
   Hash[String[1], Data] $top_level_options = {},
   Integer[1] $queue_limit = 5000,
