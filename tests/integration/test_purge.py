@@ -336,3 +336,90 @@ def test_retention_preview_equals_what_delete_old_messages_removes(node, traffic
     # The old messages went in behind mod_offline's back: its cache was
     # never told of them (delete_old_messages clears it, though).
     assert_consistent(node)
+
+
+# -- kill -9 during a large purge ---------------------------------------------
+KILL_USERS = 2000
+SPAM_PER_USER = 10
+
+
+@pytest.fixture(scope="module")
+def big_node():
+    with harness.Node(name="purgekill", c2s_port=33225, api_port=33446) as n:
+        n.register_admin()
+        register_many(n, HOST, [f"k{i}" for i in range(KILL_USERS)] + ["bob", "spam"])
+        # 20,000 spam messages and one from bob to every tenth user, through
+        # ejabberd's own send_message (routing, mod_offline's hooks, store).
+        n.rpc(f'[mod_admin_extra:send_message(<<"chat">>, <<"spam@{HOST}">>, '
+              f'<<"k", (integer_to_binary(I))/binary, "@{HOST}">>, <<>>, '
+              f'<<"spam ", (integer_to_binary(K))/binary>>) '
+              f'|| I <- lists:seq(0, {KILL_USERS - 1}), K <- lists:seq(1, {SPAM_PER_USER})], ok',
+              timeout=600)
+        n.rpc(f'[mod_admin_extra:send_message(<<"chat">>, <<"bob@{HOST}">>, '
+              f'<<"k", (integer_to_binary(I))/binary, "@{HOST}">>, <<>>, <<"hello">>) '
+              f'|| I <- lists:seq(0, {KILL_USERS - 1}, 10)], ok', timeout=600)
+        wait_index(n, timeout=120)
+        yield n
+
+
+def index_counts(node, names):
+    out = {}
+    for i in range(0, len(names), 1000):
+        out.update({r["user"]: r["count"]
+                    for r in node.api("unread_counts", {"users": names[i:i + 1000]})})
+    return out
+
+
+def test_kill_during_a_large_purge_leaves_store_and_index_in_step(big_node):
+    node = big_node
+    before = store_messages(node)
+    spam = matching(before, lambda s: s == jid("spam"))
+    assert sum(spam.values()) == KILL_USERS * SPAM_PER_USER
+    legit = before - spam
+    assert sum(legit.values()) == KILL_USERS // 10
+    # The purge runs inside the node; a watcher there kills the VM with
+    # SIGKILL once the index shows about half of the spam gone: a crash in
+    # the middle of the purge, with no chance to finish a batch.
+    node.rpc(
+        'spawn(fun() -> mod_unread_commands:unread_purge_sender(<<"">>, <<"spam@localhost">>, 0, 0) '
+        'end), {ok, Index} = mod_unread_server:lookup(<<"localhost">>), '
+        'spawn(fun W() -> case unread_nif:sender_impact(Index, <<"spam@localhost">>, jid, 0) of '
+        '{M, _, _, _} when M < 11000 -> os:cmd("kill -9 " ++ os:getpid()); '
+        '_ -> timer:sleep(2), W() end end), ok')
+    deadline = time.time() + 120
+    while node.ctl("status", check=False, timeout=30).returncode == 0:
+        assert time.time() < deadline, "the node was not killed"
+        time.sleep(0.5)
+    node.kill()  # nothing left to kill, normally
+    node.ctl("start")
+    node.wait_started()
+    deadline = time.time() + 120
+    while not all(r["state"] == "ready" for r in node.api("unread_stats", {})):
+        assert time.time() < deadline
+        time.sleep(0.5)
+    after = store_messages(node)
+    left = sum(matching(after, lambda s: s == jid("spam")).values())
+    assert 0 < left < KILL_USERS * SPAM_PER_USER, f"{left} spam messages left: not interrupted"
+    assert after - matching(after, lambda s: s == jid("spam")) == legit
+    names = [jid(f"k{i}") for i in range(KILL_USERS)]
+    index = index_counts(node, names)
+    truth = Counter()
+    for (u, _), n in after.items():
+        truth[u] += n
+    assert {n: index[n] for n in names} == {n: truth.get(n, 0) for n in names}
+    assert node.ctl("unread_resync", timeout=300) == ""
+    preview = purge(node, "spam@localhost", dry_run=True)
+    assert preview["messages"] == left
+    t0 = time.monotonic()
+    r = node.api("unread_purge_sender", {"host": "", "sender": "spam@localhost",
+                                         "dry_run": 0, "limit": 0})
+    print(f"purged the remaining {r['messages']} messages of {r['users']} users "
+          f"in {time.monotonic() - t0:.1f} s")
+    assert (r["messages"], r["users"]) == (left, preview["users"])
+    final = store_messages(node)
+    assert final == legit
+    wait_index(node)
+    assert index_counts(node, names) == {n: sum(c for (u, _), c in legit.items() if u == n)
+                                         for n in names}
+    assert node.ctl("unread_resync", timeout=300) == ""
+    assert purge(node, "spam@localhost", dry_run=False)["messages"] == 0
