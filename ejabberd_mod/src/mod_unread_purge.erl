@@ -60,10 +60,12 @@ parse_sender(Sender) ->
 	    end
     end.
 
+%% A domain alone: no user part, no resource.
 domain(D) ->
-    case jid:nameprep(D) of
-	Bad when Bad == error; Bad == <<>> -> bad_param("Malformed domain: '~ts'", [D]);
-	LD -> LD
+    try jid:decode(D) of
+	#jid{luser = <<>>, lresource = <<>>, lserver = LD} when LD /= <<>> -> LD;
+	_ -> bad_param("Malformed domain: '~ts'", [D])
+    catch _:_ -> bad_param("Malformed domain: '~ts'", [D])
     end.
 
 %% {Messages, Users, Top} over Hosts (each {Host, Index}); Top as
