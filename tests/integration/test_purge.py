@@ -248,6 +248,34 @@ def test_chatadm_purge_is_a_dry_run_unless_told(node, traffic, creds):
     assert p.returncode == 2 and "usage" in p.stderr.lower()
 
 
+def chatadm_on_terminal(node, creds, answer, *args):
+    """chatadm with a terminal on standard input; `answer` is typed there."""
+    import pty
+    master, slave = pty.openpty()
+    argv = [str(harness.prefix() / "bin" / "chatadm"), "-h", f"{node.ip}:{node.api_port}",
+            "-C", str(node.ca), "-u", f"{harness.ADMIN}@{HOST}", "-P", str(creds), *args]
+    env = {"PATH": os.environ["PATH"], "HOME": str(creds.parent), "LANG": "C.UTF-8"}
+    p = subprocess.Popen(argv, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    os.close(slave)
+    os.write(master, answer.encode())
+    out, err = p.communicate(timeout=120)
+    os.close(master)
+    return p.returncode, out, err
+
+
+def test_chatadm_purge_asks_on_a_terminal(node, traffic, creds):
+    # Declined: the dry run is shown, nothing is removed.
+    rc, out, err = chatadm_on_terminal(node, creds, "n\n", "purge", "spam@localhost")
+    assert rc == 0, err
+    assert "dry run" in out and "[y/N]" in err and "nothing removed" in err
+    assert store_messages(node) == traffic
+    # -n never asks, even on a terminal.
+    rc, out, err = chatadm_on_terminal(node, creds, "y\n", "purge", "-n", "spam@localhost")
+    assert rc == 0 and "[y/N]" not in err
+    assert store_messages(node) == traffic
+
+
 def test_purge_removes_exactly_the_senders_messages(node, traffic):
     spam = matching(traffic, lambda s: s == jid("spam"))
     messages, per_user = summary(spam)
@@ -277,6 +305,14 @@ def test_chatadm_purge_a_domain_with_yes(node, traffic, creds):
     assert_consistent(node)
     p = chatadm(node, creds, "purge", "-y", "bad.example")
     assert p.returncode == 0 and "0 messages" in p.stdout, p.stdout
+    # Confirmed on a terminal: removed.
+    before = store_messages(node)
+    send_many(node, "x1", [(jid("u1"), f"again {k}") for k in range(3)], host=BAD)
+    wait_index(node)
+    rc, out, err = chatadm_on_terminal(node, creds, "y\n", "purge", "x1@bad.example")
+    assert rc == 0 and "[y/N]" in err, err
+    assert "removed 3 messages of 1 users" in out, out
+    assert store_messages(node) == before
 
 
 def test_legitimate_messages_are_still_delivered(node, traffic):
