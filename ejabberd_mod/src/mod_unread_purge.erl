@@ -27,8 +27,6 @@
 -module(mod_unread_purge).
 
 -export([parse_sender/1, preview/3, purge/3, retention_cutoff/1, retention/3]).
-%% For tests and the benchmark.
--export([remove_user_messages/4]).
 
 -include("xmpp.hrl").
 -include("mod_offline.hrl").
