@@ -1,5 +1,6 @@
-"""Purge by sender on a two-node cluster behind haproxy (mnesia, the
-offline table on both nodes): a spammer logged in on one node, legitimate
+"""Purge by sender on a two-node cluster behind haproxy, on mnesia (the
+offline table on both nodes) and on MariaDB (one database shared by both
+nodes, port 33306): a spammer logged in on one node, legitimate
 senders on the other. The dry run through the load balancer equals the
 store; the purge, run on one node, removes exactly the spam, and afterwards
 both nodes' indexes and both nodes' get_offline_count caches (filled before
@@ -19,21 +20,27 @@ from collections import Counter
 
 import pytest
 
+import contextlib
+
 import cluster
 import harness
+import sqldb
 import xmpp_client as xc
 from test_purge import (HOST, PASSWORD, USERS, bare, jid, matching, register_many,
                         send_many, store_messages, summary, top_of)
 
 
-@pytest.fixture(scope="module")
-def purge_cluster():
-    c = cluster.Cluster(node_ips=("127.0.0.32", "127.0.0.33"), lb_ip="127.0.0.34",
-                        c2s_port=33522, api_port=33543, queue_limit=200)
-    for i, n in enumerate(c.nodes):
-        n.name = f"purge{i + 1}"
-        n.node = f"{n.name}@{n.ip}"
-    with c:
+@pytest.fixture(scope="module", params=["mnesia", "mariadb"])
+def purge_cluster(request):
+    with contextlib.ExitStack() as stack:
+        db = (stack.enter_context(sqldb.make(request.param, 33306))
+              if request.param != "mnesia" else None)
+        c = cluster.Cluster(node_ips=("127.0.0.32", "127.0.0.33"), lb_ip="127.0.0.34",
+                            c2s_port=33522, api_port=33543, queue_limit=200, sql=db)
+        for i, n in enumerate(c.nodes):
+            n.name = f"purge{i + 1}"
+            n.node = f"{n.name}@{n.ip}"
+        stack.enter_context(c)
         c.wait_backends({n.name: "UP" for n in c.nodes})
         register_many(c.nodes[0], HOST, USERS + ["bob", "carol", "spam"])
         yield c
