@@ -1,10 +1,13 @@
 // Memory of the index core at scale, measured by the allocator itself
 // (mallinfo2) beside what the index reports (Index::memory_bytes), for the
-// shape of bench/run.py: USERS users x PER_USER messages, one sender each.
+// shape of bench/run.py: USERS users x PER_USER messages, from SENDERS
+// senders per user (default 1: one (sender, user) pair of the sender view
+// per user; SENDERS = PER_USER: one pair per message).
 //
-//   build/bench/index_memory_bench [users] [per_user] [preview_chars]
+//   build/bench/index_memory_bench [users] [per_user] [preview_chars] [senders]
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +27,7 @@ int main(int argc, char** argv) {
     const std::size_t users = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
     const std::size_t per_user = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 10;
     const std::size_t preview = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 64;
+    const std::size_t senders = argc > 4 ? std::max(1ul, std::strtoul(argv[4], nullptr, 10)) : 1;
 
     const std::size_t before = heap_in_use();
     std::size_t preview_bytes = 0;
@@ -36,7 +40,8 @@ int main(int argc, char** argv) {
                 unread::MessageHeader h;
                 h.id = static_cast<std::int64_t>(1'700'000'000'000'000 + u * 1000 + m);
                 h.key = m;
-                h.from = "sender@example.com";
+                h.from = senders == 1 ? std::string("sender@example.com")
+                                      : "sender" + std::to_string(m % senders) + "@example.com";
                 h.type = unread::MessageType::chat;
                 std::string body = "benchmark message number " + std::to_string(m);
                 h.preview = body.substr(0, preview);

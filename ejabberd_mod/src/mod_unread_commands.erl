@@ -13,7 +13,8 @@
 -export([unread_count/1, unread_counts/1, unread_list/4, unread_senders/1,
 	 unread_count_from/2, unread_top/2,
 	 unread_stats/0, unread_cluster/0, unread_resync/0,
-	 unread_resync_user/1, unread_health/1, unread_health_users/1]).
+	 unread_resync_user/1, unread_health/1, unread_health_users/1,
+	 unread_purge_sender/4, unread_retention_preview/3]).
 %% Called on the other nodes of the cluster by unread_stats: local_stats/1
 %% by this version, local_stats/0 by versions before the backend field.
 -export([local_stats/0, local_stats/1]).
@@ -260,7 +261,73 @@ get_commands_spec() ->
 				       {store_count, integer},
 				       {added, integer},
 				       {removed, integer}]}},
-	result_example = {"alice@example.com", 3, 3, 0, 0}}].
+	result_example = {"alice@example.com", 3, 3, 0, 0}},
+     #ejabberd_commands{
+	name = unread_purge_sender, tags = [offline, purge],
+	desc = "Remove (or count) every unread message of one sender or "
+	       "of a whole sender domain",
+	longdesc = "The sender is a bare JID ('spam@bad.example'; a "
+		   "resource is ignored), or a domain ('@bad.example' or "
+		   "'bad.example'): every sender of that domain, its server's "
+		   "own JID included. Host \"\" means every host this node "
+		   "indexes. With dry_run 1 nothing is removed: the numbers "
+		   "come from the index alone (no scan of the store). With "
+		   "dry_run 0 the matching messages are removed through "
+		   "mod_offline's store, one store transaction per user, in "
+		   "batches; every node's index follows the store as it does "
+		   "for any other removal, and mod_offline's count cache of "
+		   "each affected user is flushed. The result is what the "
+		   "store removed; running it again removes nothing more. "
+		   "'top' lists the users with most of the messages (at most "
+		   "'limit', at most 1000).",
+	module = ?MODULE, function = unread_purge_sender,
+	args = [{host, binary}, {sender, binary}, {dry_run, integer}, {limit, integer}],
+	args_desc = ["Virtual host, or empty for every indexed host",
+		     "Sender bare JID, or @domain / domain for every sender of it",
+		     "1: only count, 0: remove",
+		     "Maximum number of users listed (at most 1000)"],
+	args_example = [<<"">>, <<"spam@bad.example">>, 1, 10],
+	result = {purge, {tuple, [{dry_run, integer},
+				  {messages, integer},
+				  {users, integer},
+				  {top, {list, {user, {tuple, [{user, string},
+							       {count, integer}]}}}}]}},
+	result_desc = "Whether nothing was removed (1), the messages and "
+		      "users matched (dry run) or removed, and the users "
+		      "with most of them",
+	result_example = {1, 30000, 10000, [{"alice@example.com", 12},
+					    {"bob@example.com", 7}]}},
+     #ejabberd_commands{
+	name = unread_retention_preview, tags = [offline, purge],
+	desc = "What delete_old_messages DAYS would remove, from the index",
+	longdesc = "Messages stored more than 'days' days ago (the cutoff "
+		   "delete_old_messages uses: now minus days x 86400 s, to "
+		   "the second), how many users hold them, and the senders "
+		   "with most of them (at most 'limit', at most 1000; over "
+		   "several hosts each host's top senders are merged). Host "
+		   "\"\" means every host this node indexes; "
+		   "delete_old_messages itself removes old messages of every "
+		   "host. Nothing is removed. On SQL storage the index dates "
+		   "a message by the time mod_offline stamped in it, while "
+		   "delete_old_messages compares spool.created_at with the "
+		   "database's clock: messages stored within a second or so "
+		   "of the cutoff, or rows written with another date, may be "
+		   "counted differently.",
+	module = ?MODULE, function = unread_retention_preview,
+	args = [{host, binary}, {days, integer}, {limit, integer}],
+	args_desc = ["Virtual host, or empty for every indexed host",
+		     "Age in days, as for delete_old_messages",
+		     "Maximum number of senders listed (at most 1000)"],
+	args_example = [<<"">>, 31, 10],
+	result = {retention, {tuple, [{cutoff, string},
+				      {messages, integer},
+				      {users, integer},
+				      {top_senders, {list, {sender, {tuple, [{sender, string},
+									     {count, integer}]}}}}]}},
+	result_desc = "The cutoff (UTC), the messages older than it, their "
+		      "users, and the senders with most of them",
+	result_example = {"2023-10-14T22:13:20Z", 5200, 830,
+			  [{"news@example.com", 4000}, {"bob@example.com", 12}]}}].
 
 %%%===================================================================
 %%% Commands
@@ -300,6 +367,12 @@ unread_health(Host) ->
 
 unread_health_users(Host) ->
     run(fun() -> health_users(Host) end).
+
+unread_purge_sender(Host, Sender, DryRun, Limit) ->
+    run(fun() -> purge_sender(Host, Sender, DryRun, Limit) end).
+
+unread_retention_preview(Host, Days, Limit) ->
+    run(fun() -> retention_preview(Host, Days, Limit) end).
 
 %% Errors found deep down are thrown as the command's result.
 run(F) ->
@@ -573,6 +646,51 @@ health_users(Host) ->
 		       || {U, N, Limit, St} <- Limited]
 	      end
       end, health_hosts(Host)).
+
+
+purge_sender(Host, Sender, DryRun, Limit) ->
+    check_range(dry_run, DryRun, 0, 1),
+    check_range(limit, Limit, 0, ?MAX_LIST),
+    Match = mod_unread_purge:parse_sender(Sender),
+    Indexes = ready_indexes(Host),
+    {Messages, Users, Top} =
+	case DryRun of
+	    1 -> mod_unread_purge:preview(Indexes, Match, Limit);
+	    0 ->
+		try mod_unread_purge:purge(Indexes, Match, Limit)
+		catch error:{purge_failed, LUser, LHost, Why} ->
+			throw_result({error, purge_failed, 1,
+				      io_lib:format("Removing messages of ~ts@~ts from the "
+						    "store failed: ~p; what was removed so far "
+						    "stays removed, run the purge again",
+						    [LUser, LHost, Why])})
+		end
+	end,
+    {DryRun, Messages, Users, Top}.
+
+retention_preview(Host, Days, Limit) ->
+    check_range(days, Days, 0, 1 bsl 20),
+    check_range(limit, Limit, 0, ?MAX_LIST),
+    Indexes = ready_indexes(Host),
+    Cutoff = mod_unread_purge:retention_cutoff(Days),
+    {Messages, Users, Top} = mod_unread_purge:retention(Indexes, Cutoff, Limit),
+    {iso8601(Cutoff), Messages, Users, Top}.
+
+%% [{Host, Index}] of Host, or of every indexed host for <<>>; every one
+%% must be ready (a purge or preview over a half-built index would miss).
+ready_indexes(<<>>) ->
+    case mod_unread:loaded_hosts() of
+	[] -> no_default_host();
+	Hosts -> [ready_index(H) || H <- Hosts]
+    end;
+ready_indexes(Host) ->
+    [ready_index(check_host(Host))].
+
+ready_index(Host) ->
+    case mod_unread_server:lookup(Host) of
+	{ok, Index} -> {Host, Index};
+	Other -> unavailable(Host, Other)
+    end.
 
 %%%===================================================================
 %%% Internal functions

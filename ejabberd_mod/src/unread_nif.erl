@@ -10,7 +10,8 @@
 
 -export([new/0, insert/3, insert_many/3, delete_object/2, delete_user/2,
 	 clear/1, count/2, senders/2, page/5, top/2, stats/1, health/3,
-	 diff/2, replace_user/5, bodies/2, live_indexes/0]).
+	 diff/2, replace_user/5, bodies/2, live_indexes/0,
+	 sender_impact/4, sender_users/3, older_than/3, users_older_than/2]).
 
 -on_load(load/0).
 
@@ -109,6 +110,30 @@ replace_user(_Index, _Host, _LUser, _Records, _PreviewChars) -> ?NOT_LOADED.
 -spec bodies([tuple()], [message_key()]) ->
 		    [{Id :: integer(), Key :: non_neg_integer(), Body :: binary()}].
 bodies(_Records, _Wanted) -> ?NOT_LOADED.
+
+%% What removing every message of a sender would touch: Name is a bare
+%% JID ("bob@example.com", "example.com" for a server) with scope jid, or
+%% a domain with scope domain (every sender of it). Answered from the
+%% index's sender view, on a dirty scheduler.
+-spec sender_impact(index(), binary(), jid | domain, 0..10000) ->
+			   {Messages :: non_neg_integer(), Users :: non_neg_integer(),
+			    Senders :: non_neg_integer(), Top :: [{binary(), pos_integer()}]}.
+sender_impact(_Index, _Name, _Scope, _Limit) -> ?NOT_LOADED.
+
+%% Every user holding messages of the sender (or domain), by name.
+-spec sender_users(index(), binary(), jid | domain) -> [{binary(), pos_integer()}].
+sender_users(_Index, _Name, _Scope) -> ?NOT_LOADED.
+
+%% Messages with an id (microseconds) below Cutoff: how many, of how many
+%% users, and the Limit senders with most of them.
+-spec older_than(index(), integer(), 0..10000) ->
+			{Messages :: non_neg_integer(), Users :: non_neg_integer(),
+			 TopSenders :: [{binary(), pos_integer()}]}.
+older_than(_Index, _Cutoff, _Limit) -> ?NOT_LOADED.
+
+%% Users with messages older than Cutoff, with how many, by name.
+-spec users_older_than(index(), integer()) -> [{binary(), pos_integer()}].
+users_older_than(_Index, _Cutoff) -> ?NOT_LOADED.
 
 %% How many indexes are alive in this VM (for tests of resource freeing).
 -spec live_indexes() -> non_neg_integer().

@@ -430,6 +430,88 @@ ERL_NIF_TERM bodies(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     });
 }
 
+template <class T, class F>
+ERL_NIF_TERM list_of(ErlNifEnv* env, const std::vector<T>& items, F&& item) {
+    ERL_NIF_TERM list = enif_make_list(env, 0);
+    for (auto it = items.rbegin(); it != items.rend(); ++it)
+        list = enif_make_list_cell(env, item(*it), list);
+    return list;
+}
+
+ERL_NIF_TERM user_counts(ErlNifEnv* env, const std::vector<UserCount>& users) {
+    return list_of(env, users, [&](const UserCount& u) {
+        return enif_make_tuple2(env, make_binary(env, u.user), make_uint(env, u.count));
+    });
+}
+
+bool get_scope(ErlNifEnv* env, ERL_NIF_TERM term, SenderScope& out) {
+    if (same(term, make_atom(env, "jid"))) {
+        out = SenderScope::jid;
+    } else if (same(term, make_atom(env, "domain"))) {
+        out = SenderScope::domain;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// sender_impact(Index, Name, jid | domain, Limit) -> {Messages, Users,
+// Senders, [{User, Count}]}, on a dirty scheduler: the work grows with the
+// users the sender reaches (about 1 ms per 10,000).
+ERL_NIF_TERM sender_impact(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view name;
+    SenderScope scope;
+    std::size_t limit;
+    if (argc != 4 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], name) ||
+        !get_scope(env, argv[2], scope) || !get_size(env, argv[3], limit) || limit > kMaxItems)
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        const SenderImpact r = index->sender_impact(name, scope, limit);
+        return enif_make_tuple4(env, make_uint(env, r.messages), make_uint(env, r.users),
+                                make_uint(env, r.senders), user_counts(env, r.top));
+    });
+}
+
+// sender_users(Index, Name, jid | domain) -> [{User, Count}] by name, on a
+// dirty scheduler.
+ERL_NIF_TERM sender_users(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view name;
+    SenderScope scope;
+    if (argc != 3 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], name) ||
+        !get_scope(env, argv[2], scope))
+        return enif_make_badarg(env);
+    return guarded(env, [&] { return user_counts(env, index->sender_users(name, scope)); });
+}
+
+// older_than(Index, CutoffId, Limit) -> {Messages, Users, [{Sender, Count}]},
+// on a dirty scheduler: a binary search per user and a walk of the old ones.
+ERL_NIF_TERM older_than(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    ErlNifSInt64 cutoff;
+    std::size_t limit;
+    if (argc != 3 || !get_index(env, argv[0], index) || !enif_get_int64(env, argv[1], &cutoff) ||
+        !get_size(env, argv[2], limit) || limit > kMaxItems)
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        const RetentionImpact r = index->older_than(cutoff, limit);
+        const ERL_NIF_TERM top = list_of(env, r.top_senders, [&](const SenderCount& c) {
+            return enif_make_tuple2(env, make_binary(env, c.sender), make_uint(env, c.count));
+        });
+        return enif_make_tuple3(env, make_uint(env, r.messages), make_uint(env, r.users), top);
+    });
+}
+
+// users_older_than(Index, CutoffId) -> [{User, Count}] by name.
+ERL_NIF_TERM users_older_than(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    ErlNifSInt64 cutoff;
+    if (argc != 2 || !get_index(env, argv[0], index) || !enif_get_int64(env, argv[1], &cutoff))
+        return enif_make_badarg(env);
+    return guarded(env, [&] { return user_counts(env, index->users_older_than(cutoff)); });
+}
+
 ERL_NIF_TERM live(ErlNifEnv* env, int argc, const ERL_NIF_TERM[]) {
     if (argc != 0) return enif_make_badarg(env);
     return enif_make_long(env, live_indexes.load());
@@ -472,6 +554,10 @@ ErlNifFunc nif_funcs[] = {
     {"diff", 2, diff, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"replace_user", 5, replace_user, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"bodies", 2, bodies, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"sender_impact", 4, sender_impact, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"sender_users", 3, sender_users, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"older_than", 3, older_than, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"users_older_than", 2, users_older_than, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"live_indexes", 0, live, 0},
 };
 

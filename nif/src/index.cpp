@@ -6,6 +6,9 @@
 #include <set>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "shard.hpp"
@@ -29,15 +32,35 @@ bool Index::insert(std::string_view user, const MessageHeader& message) {
 }
 
 bool Index::insert(std::string_view user, const MessageView& message) {
-    return shard_for(user).update(user, [&](UserQueue& queue) { return queue.insert(message); });
+    Shard& shard = shard_for(user);
+    return shard.update(user, [&](UserQueue& queue, const std::string& key) {
+        if (!queue.insert(message)) return false;
+        shard.note_sender(message.from, key, 1);
+        return true;
+    });
 }
 
 std::size_t Index::insert_all(std::string_view user, std::span<const MessageView> messages) {
     if (messages.empty()) return 0;
-    return shard_for(user).update(user, [&](UserQueue& queue) {
+    Shard& shard = shard_for(user);
+    return shard.update(user, [&](UserQueue& queue, const std::string& key) {
         queue.reserve_more(messages.size());
         std::size_t added = 0;
-        for (const MessageView& m : messages) added += queue.insert(m) ? 1 : 0;
+        // A run of one sender (a rebuild reads a user's messages together,
+        // often from few senders) moves the view once.
+        std::string_view run_sender;
+        std::ptrdiff_t run = 0;
+        for (const MessageView& m : messages) {
+            if (!queue.insert(m)) continue;
+            ++added;
+            if (m.from != run_sender) {
+                shard.note_sender(run_sender, key, run);
+                run_sender = m.from;
+                run = 0;
+            }
+            ++run;
+        }
+        shard.note_sender(run_sender, key, run);
         return added;
     });
 }
@@ -51,7 +74,12 @@ bool Index::erase(std::string_view user, std::int64_t id, std::uint64_t key) {
         const auto it = shard.users.find(user);
         if (it == shard.users.end() || !it->second.contains(id, key)) return false;
     }
-    return shard.update(user, [&](UserQueue& queue) { return queue.erase(id, key); });
+    return shard.update(user, [&](UserQueue& queue, const std::string& user_key) {
+        const std::string* sender = queue.sender_of(id, key);
+        if (sender == nullptr) return false;
+        shard.note_sender(*sender, user_key, -1);
+        return queue.erase(id, key);
+    });
 }
 
 std::size_t Index::erase_user(std::string_view user) {
@@ -68,6 +96,9 @@ void Index::clear() {
     for (auto& shard : shards_) {
         std::unique_lock lock(shard->mu);
         shard->ranking.clear();
+        shard->senders.clear();
+        shard->domains.clear();
+        shard->view_bytes = 0;
         shard->users.clear();
         shard->messages = 0;
         shard->bytes = 0;
@@ -75,7 +106,8 @@ void Index::clear() {
 }
 
 UserDiff Index::replace_user(std::string_view user, std::vector<MessageHeader> messages) {
-    return shard_for(user).update(user, [&](UserQueue& queue) {
+    Shard& shard = shard_for(user);
+    return shard.update(user, [&](UserQueue& queue, const std::string& user_key) {
         UserDiff d{std::string(user), queue.size(), 0, 0, 0};
         std::set<std::pair<std::int64_t, std::uint64_t>> wanted;
         for (const MessageHeader& m : messages) wanted.emplace(m.id, m.key);
@@ -83,8 +115,17 @@ UserDiff Index::replace_user(std::string_view user, std::vector<MessageHeader> m
         queue.for_each_key([&](std::int64_t id, std::uint64_t key) {
             if (wanted.count({id, key}) == 0) stale.emplace_back(id, key);
         });
-        for (const auto& [id, key] : stale) d.removed += queue.erase(id, key) ? 1 : 0;
-        for (const MessageHeader& m : messages) d.added += queue.insert(view_of(m)) ? 1 : 0;
+        for (const auto& [id, key] : stale) {
+            if (const std::string* sender = queue.sender_of(id, key)) {
+                shard.note_sender(*sender, user_key, -1);
+                d.removed += queue.erase(id, key) ? 1 : 0;
+            }
+        }
+        for (const MessageHeader& m : messages) {
+            if (!queue.insert(view_of(m))) continue;
+            ++d.added;
+            shard.note_sender(m.from, user_key, 1);
+        }
         d.count_after = queue.size();
         return d;
     });
@@ -212,6 +253,143 @@ std::size_t Index::memory_bytes() const noexcept {
         n += sizeof(Shard) + shard->all_bytes();
     }
     return n;
+}
+
+namespace {
+
+bool by_count_then_name(const UserCount& a, const UserCount& b) {
+    return a.count > b.count || (a.count == b.count && a.user < b.user);
+}
+
+// Keeps the `limit` largest of `v`, sorted.
+void keep_top(std::vector<UserCount>& v, std::size_t limit) {
+    const std::size_t keep = std::min(limit, v.size());
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(keep), v.end(),
+                      by_count_then_name);
+    v.resize(keep);
+}
+
+}  // namespace
+
+template <class F>
+void Index::for_each_match(std::string_view name, SenderScope scope, F&& f) const {
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        if (scope == SenderScope::jid) {
+            const auto it = shard->senders.find(name);
+            if (it != shard->senders.end()) f(*shard, 1, it->second.users);
+            continue;
+        }
+        const auto d = shard->domains.find(name);
+        if (d == shard->domains.end()) continue;
+        if (d->second.size() == 1) {
+            f(*shard, 1, shard->senders.find(**d->second.begin())->second.users);
+            continue;
+        }
+        // Several senders of the domain may reach one user: add them up.
+        std::unordered_map<const std::string*, std::size_t> sum;
+        for (const std::string* sender : d->second)
+            for (const auto& [user, n] : shard->senders.find(*sender)->second.users) sum[user] += n;
+        f(*shard, d->second.size(), sum);
+    }
+}
+
+SenderImpact Index::sender_impact(std::string_view name, SenderScope scope,
+                                  std::size_t limit) const {
+    SenderImpact out;
+    std::set<std::string> senders;
+    for_each_match(name, scope, [&](const Shard& shard, std::size_t, const auto& users) {
+        out.users += users.size();
+        for (const auto& [user, n] : users) out.messages += n;
+        if (scope == SenderScope::domain) {
+            for (const std::string* s : shard.domains.find(name)->second) senders.insert(*s);
+        } else {
+            senders.insert(std::string(name));
+        }
+        if (limit == 0) return;
+        // Names are copied only for the shard's own top `limit`.
+        std::vector<std::pair<std::size_t, const std::string*>> ranked;
+        ranked.reserve(users.size());
+        for (const auto& [user, n] : users) ranked.emplace_back(n, user);
+        const std::size_t keep = std::min(limit, ranked.size());
+        std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep),
+                          ranked.end(), [](const auto& a, const auto& b) {
+                              return a.first > b.first ||
+                                     (a.first == b.first && *a.second < *b.second);
+                          });
+        for (std::size_t i = 0; i < keep; ++i)
+            out.top.push_back({*ranked[i].second, ranked[i].first});
+    });
+    out.senders = senders.size();
+    keep_top(out.top, limit);
+    return out;
+}
+
+std::vector<UserCount> Index::sender_users(std::string_view name, SenderScope scope) const {
+    std::vector<UserCount> out;
+    for_each_match(name, scope, [&](const Shard&, std::size_t, const auto& users) {
+        for (const auto& [user, n] : users) out.push_back({*user, n});
+    });
+    std::sort(out.begin(), out.end(),
+              [](const UserCount& a, const UserCount& b) { return a.user < b.user; });
+    return out;
+}
+
+std::vector<SenderUserCount> Index::sender_view() const {
+    std::vector<SenderUserCount> out;
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        for (const auto& [sender, su] : shard->senders)
+            for (const auto& [user, n] : su.users) out.push_back({sender, *user, n});
+    }
+    std::sort(out.begin(), out.end(), [](const SenderUserCount& a, const SenderUserCount& b) {
+        return std::tie(a.sender, a.user) < std::tie(b.sender, b.user);
+    });
+    return out;
+}
+
+RetentionImpact Index::older_than(std::int64_t cutoff, std::size_t limit) const {
+    RetentionImpact out;
+    std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> senders;
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        // Counted by name while the lock keeps the names alive, merged after.
+        std::unordered_map<std::string_view, std::size_t> here;
+        for (const auto& [user, queue] : shard->users) {
+            const std::size_t n = queue.count_before(cutoff);
+            if (n == 0) continue;
+            out.messages += n;
+            ++out.users;
+            if (limit > 0) queue.for_each_oldest(n, [&](const std::string& s) { ++here[s]; });
+        }
+        for (const auto& [s, n] : here) {
+            auto it = senders.find(s);
+            if (it == senders.end()) it = senders.emplace(std::string(s), 0).first;
+            it->second += n;
+        }
+    }
+    for (auto& [s, n] : senders) out.top_senders.push_back({s, n});
+    const auto by_rank = [](const SenderCount& a, const SenderCount& b) {
+        return a.count > b.count || (a.count == b.count && a.sender < b.sender);
+    };
+    const std::size_t keep = std::min(limit, out.top_senders.size());
+    std::partial_sort(out.top_senders.begin(),
+                      out.top_senders.begin() + static_cast<std::ptrdiff_t>(keep),
+                      out.top_senders.end(), by_rank);
+    out.top_senders.resize(keep);
+    return out;
+}
+
+std::vector<UserCount> Index::users_older_than(std::int64_t cutoff) const {
+    std::vector<UserCount> out;
+    for (const auto& shard : shards_) {
+        std::shared_lock lock(shard->mu);
+        for (const auto& [user, queue] : shard->users)
+            if (const std::size_t n = queue.count_before(cutoff); n > 0) out.push_back({user, n});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const UserCount& a, const UserCount& b) { return a.user < b.user; });
+    return out;
 }
 
 std::vector<UserDiff> Index::diff(const Index& before, const Index& after) {

@@ -18,7 +18,7 @@ auto Shard::update(std::string_view user, F&& f) {
     UserQueue& queue = it->second;
     const std::size_t old_count = queue.size();
     const std::size_t old_bytes = queue.bytes();
-    auto result = std::forward<F>(f)(queue);
+    auto result = std::forward<F>(f)(queue, it->first);
     const std::size_t new_count = queue.size();
     bytes = bytes - old_bytes + queue.bytes();
     messages = messages - old_count + new_count;

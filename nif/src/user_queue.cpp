@@ -201,3 +201,29 @@ void UserQueue::for_each_key(const std::function<void(std::int64_t, std::uint64_
 }
 
 }  // namespace unread
+
+namespace unread {
+
+const std::string* UserQueue::sender_of(std::int64_t id, std::uint64_t key) const {
+    const auto it = find(id, key);
+    return it == messages_.end() ? nullptr : &it->sender->jid;
+}
+
+void UserQueue::for_each_sender(
+    const std::function<void(const std::string&, std::size_t)>& f) const {
+    for (const auto& s : senders_) f(s->jid, s->count);
+}
+
+std::size_t UserQueue::count_before(std::int64_t cutoff) const {
+    const auto it = std::lower_bound(messages_.begin(), messages_.end(), cutoff,
+                                     [](const Stored& s, std::int64_t c) { return s.id < c; });
+    return static_cast<std::size_t>(it - messages_.begin());
+}
+
+void UserQueue::for_each_oldest(std::size_t n,
+                                const std::function<void(const std::string&)>& f) const {
+    n = std::min(n, messages_.size());
+    for (std::size_t i = 0; i < n; ++i) f(messages_[i].sender->jid);
+}
+
+}  // namespace unread

@@ -47,6 +47,14 @@ class UserQueue {
     // Calls f(id, key) for every message, oldest first.
     void for_each_key(const std::function<void(std::int64_t, std::uint64_t)>& f) const;
     bool contains(std::int64_t id, std::uint64_t key) const;
+    // The sender's bare JID of a message, or null; valid until it is erased.
+    const std::string* sender_of(std::int64_t id, std::uint64_t key) const;
+    // Calls f(sender, count) for every sender of the queue.
+    void for_each_sender(const std::function<void(const std::string&, std::size_t)>& f) const;
+    // Messages with an id below `cutoff` (ids are sorted: a binary search).
+    std::size_t count_before(std::int64_t cutoff) const;
+    // Calls f(sender) for each of the first `n` messages, oldest first.
+    void for_each_oldest(std::size_t n, const std::function<void(const std::string&)>& f) const;
     // Messages (by id and key) only in this queue and only in `other`: one
     // merge of the two sorted queues.
     std::pair<std::size_t, std::size_t> differences(const UserQueue& other) const;

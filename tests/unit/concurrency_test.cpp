@@ -1,9 +1,11 @@
 // Many threads at once on one index. Built and run under TSan in CI.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "unread/index.hpp"
@@ -115,6 +117,52 @@ TEST(IndexConcurrency, DiffWhileWriting) {
     writer.join();
     EXPECT_LE(rounds, 20u * 20u);
     EXPECT_EQ(Index::diff(b, b).size(), 0u);
+}
+
+TEST(IndexConcurrency, SenderViewStaysExactUnderConcurrentWriters) {
+    Index index(8);
+    constexpr int kWriters = 4;
+    constexpr int kUsers = 40;
+    constexpr int kPerWriter = 3000;
+    std::atomic<bool> done{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+        threads.emplace_back([&, w] {
+            for (int i = 0; i < kPerWriter; ++i) {
+                const std::string user = "user" + std::to_string(i % kUsers);
+                index.insert(user, msg(i, static_cast<std::uint64_t>(w)));
+                if (i % 3 == 0) index.erase(user, i, static_cast<std::uint64_t>(w));
+                if (i % 500 == 499) index.erase_user("user" + std::to_string((i + w) % kUsers));
+            }
+        });
+    }
+    std::thread reader([&] {
+        std::size_t seen = 0;
+        while (!done.load()) {
+            seen += index.sender_impact("sender3@example.com", SenderScope::jid, 5).messages;
+            seen += index.sender_impact("example.com", SenderScope::domain, 5).users;
+            seen += index.sender_users("sender1@example.com", SenderScope::jid).size();
+            seen += index.older_than(1500, 3).messages;
+        }
+        EXPECT_GE(seen, 0u);
+    });
+    for (auto& t : threads) t.join();
+    done = true;
+    reader.join();
+    // The view equals a recomputation from the queues themselves.
+    std::vector<SenderUserCount> expected;
+    for (int u = 0; u < kUsers; ++u) {
+        const std::string user = "user" + std::to_string(u);
+        for (const auto& sc : index.senders(user)) expected.push_back({sc.sender, user, sc.count});
+    }
+    std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.sender, a.user) < std::tie(b.sender, b.user);
+    });
+    EXPECT_EQ(index.sender_view(), expected);
+    std::size_t domain_total = 0;
+    for (const auto& e : expected) domain_total += e.count;
+    EXPECT_EQ(index.sender_impact("example.com", SenderScope::domain, 0).messages, domain_total);
+    EXPECT_EQ(domain_total, index.total());
 }
 
 }  // namespace

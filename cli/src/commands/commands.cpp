@@ -1,6 +1,7 @@
 #include "commands/commands.hpp"
 
 #include "commands/cmd_health.hpp"
+#include "commands/cmd_purge.hpp"
 #include "commands/cmd_send.hpp"
 #include "commands/cmd_server.hpp"
 #include "commands/cmd_unread.hpp"
@@ -37,6 +38,25 @@ std::vector<CommandSpec> build_table() {
                  "  host       one virtual host (default: all of them)\n"
                  "  -n N       show N users (default 10)\n",
                  bind<TopArgs>(parse_top_args, run_top)});
+    t.push_back({"purge", "purge [-n|-y] [-l N] [-H host] sender",
+                 "remove a sender's unread messages (dry run unless -y)",
+                 "  sender     a bare JID (spam@example.net), or @domain / domain for every\n"
+                 "             sender of that domain (its server's own JID included)\n"
+                 "  -n         dry run only: count what would be removed, never ask\n"
+                 "  -y         remove without asking\n"
+                 "  -l N       list the N users holding most of them (default 10)\n"
+                 "  -H host    only this virtual host's users (default: all of them)\n"
+                 "Without -n or -y it counts first (from the index, nothing is read from the\n"
+                 "store) and, on a terminal, asks before removing; otherwise it removes\n"
+                 "nothing. Removal goes through mod_offline's store; running it again\n"
+                 "removes what is left, if anything.\n",
+                 bind<PurgeArgs>(parse_purge_args, run_purge)});
+    t.push_back({"retention", "retention [-l N] [-H host] days",
+                 "what delete_old_messages would remove",
+                 "  days       age in days, as for ejabberdctl delete_old_messages\n"
+                 "  -l N       list the N senders with most of those messages (default 10)\n"
+                 "  -H host    only this virtual host (delete_old_messages does all)\n",
+                 bind<RetentionArgs>(parse_retention_args, run_retention)});
     t.push_back({"send", "send [-t type] [-s subject] from to [message...]",
                  "send a message (no message or '-': read standard input)",
                  "  from, to    alice or alice@example.com (to may end in /resource)\n"

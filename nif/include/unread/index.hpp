@@ -17,6 +17,10 @@ namespace unread {
 
 class Shard;
 
+// Whose messages a sender query matches: one bare JID ("bob@example.com",
+// or "example.com" for a server's own JID), or every sender of a domain.
+enum class SenderScope { jid, domain };
+
 // Thread-safe: any number of threads may call any member at once. Users are
 // spread over shards, each with its own reader/writer lock, so callers only
 // contend when they touch users of the same shard.
@@ -63,6 +67,22 @@ class Index {
     // the VM's normal schedulers.
     Health health(std::span<const std::size_t> bounds, std::size_t threshold) const;
 
+    // The sender view. What removing the sender's (or domain's) messages
+    // would touch, with the `limit` users holding most of them: work in
+    // proportion to the users it reaches, not to the index.
+    SenderImpact sender_impact(std::string_view name, SenderScope scope, std::size_t limit) const;
+    // Every user holding messages of the sender (or domain), by name.
+    std::vector<UserCount> sender_users(std::string_view name, SenderScope scope) const;
+    // The whole view, sorted by sender then user (tests compare it with a
+    // recomputation from the queues).
+    std::vector<SenderUserCount> sender_view() const;
+
+    // Messages with an id below `cutoff`, and the `limit` senders with most
+    // of them: one binary search per user, then a walk of the old messages.
+    RetentionImpact older_than(std::int64_t cutoff, std::size_t limit) const;
+    // Users with messages older than `cutoff`, with how many, by name.
+    std::vector<UserCount> users_older_than(std::int64_t cutoff) const;
+
     std::uint64_t total() const noexcept;
     std::uint64_t users() const noexcept;
     // Bytes held by the index, counted as allocated (nodes and strings).
@@ -74,6 +94,10 @@ class Index {
 
   private:
     Shard& shard_for(std::string_view user) const noexcept;
+    // Calls f(shard, senders_matched, users) per shard holding a match, under
+    // the shard's shared lock; `users` maps user keys to message counts.
+    template <class F>
+    void for_each_match(std::string_view name, SenderScope scope, F&& f) const;
 
     std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -76,6 +76,29 @@ struct Health {
     std::vector<UserCount> at_least;
 };
 
+// Whom a sender's messages reach: a dry run of removing them all.
+struct SenderImpact {
+    std::size_t messages = 0;
+    std::size_t users = 0;
+    std::size_t senders = 0;     // distinct sender JIDs matched (1 for a JID)
+    std::vector<UserCount> top;  // users holding most of them, largest first
+};
+
+// What removing every message older than a cutoff would remove.
+struct RetentionImpact {
+    std::size_t messages = 0;
+    std::size_t users = 0;
+    std::vector<SenderCount> top_senders;  // largest first (ties by name)
+};
+
+// One entry of the sender view: `count` of `user`'s messages are from `sender`.
+struct SenderUserCount {
+    std::string sender;
+    std::string user;
+    std::size_t count = 0;
+    friend bool operator==(const SenderUserCount&, const SenderUserCount&) = default;
+};
+
 // A user whose messages differ between two indexes (see Index::diff).
 struct UserDiff {
     std::string user;
