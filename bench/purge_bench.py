@@ -40,7 +40,7 @@ def main():
     args = ap.parse_args()
 
     bench_ebin = REPO / "build" / "bench" / "ebin"
-    with harness.Node(name="purgebench", c2s_port=33226, api_port=33447,
+    with harness.Node(name="purgebench", c2s_port=23226, api_port=23447,
                       queue_limit=10_000_000, extra_pa=[bench_ebin]) as node:
         node.register_admin()
         fill = call(node, f'purge_bench:fill(<<"{HOST}">>, {args.users}, {args.per_user}, '

@@ -42,11 +42,11 @@ BOUNDS = [1, 5, 10, 50, 100, 500, 1000, 5000]
 DENIED_SOURCE = "127.0.0.23"
 
 STORES = {
-    "mnesia": {"name": "healthmnesia", "c2s": 32222, "api": 32443, "metrics": 32280},
-    "mariadb": {"name": "healthmariadb", "c2s": 32223, "api": 32444, "metrics": 32281,
-                "db": 32306},
-    "postgres": {"name": "healthpostgres", "c2s": 32224, "api": 32445, "metrics": 32282,
-                 "db": 32432},
+    "mnesia": {"name": "healthmnesia", "c2s": 22222, "api": 22443, "metrics": 22280},
+    "mariadb": {"name": "healthmariadb", "c2s": 22223, "api": 22444, "metrics": 22281,
+                "db": 22306},
+    "postgres": {"name": "healthpostgres", "c2s": 22224, "api": 22445, "metrics": 22282,
+                 "db": 22432},
 }
 
 

@@ -10,8 +10,8 @@ receives exactly the legitimate messages. The retention preview must equal
 what ejabberd's own delete_old_messages then removes.
 
 Parametrized over mod_offline's store: mnesia, MariaDB, PostgreSQL. Ports
-33222-33224 (c2s), 33443-33445 (api), databases 33306 and 33432; a second
-module-scoped mnesia node (33225/33446) runs the kill -9 test."""
+23222-23224 (c2s), 23443-23445 (api), databases 23306 and 23432; a second
+module-scoped mnesia node (23225/23446) runs the kill -9 test."""
 
 import asyncio
 import contextlib
@@ -34,9 +34,9 @@ PASSWORD = "pw-{}"
 USERS = [f"u{i}" for i in range(40)]
 
 STORES = {
-    "mnesia": {"name": "purge1", "c2s": 33222, "api": 33443},
-    "mariadb": {"name": "purgemariadb", "c2s": 33223, "api": 33444, "db": 33306},
-    "postgres": {"name": "purgepg", "c2s": 33224, "api": 33445, "db": 33432},
+    "mnesia": {"name": "purge1", "c2s": 23222, "api": 23443},
+    "mariadb": {"name": "purgemariadb", "c2s": 23223, "api": 23444, "db": 23306},
+    "postgres": {"name": "purgepg", "c2s": 23224, "api": 23445, "db": 23432},
 }
 
 
@@ -381,7 +381,7 @@ SPAM_PER_USER = 10
 
 @pytest.fixture(scope="module")
 def big_node():
-    with harness.Node(name="purgekill", c2s_port=33225, api_port=33446) as n:
+    with harness.Node(name="purgekill", c2s_port=23225, api_port=23446) as n:
         n.register_admin()
         register_many(n, HOST, [f"k{i}" for i in range(KILL_USERS)] + ["bob", "spam"])
         # 20,000 spam messages and one from bob to every tenth user, through

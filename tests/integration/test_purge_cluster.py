@@ -1,6 +1,6 @@
 """Purge by sender on a two-node cluster behind haproxy, on mnesia (the
 offline table on both nodes) and on MariaDB (one database shared by both
-nodes, port 33306): a spammer logged in on one node, legitimate
+nodes, port 23306): a spammer logged in on one node, legitimate
 senders on the other. The dry run through the load balancer equals the
 store; the purge, run on one node, removes exactly the spam, and afterwards
 both nodes' indexes and both nodes' get_offline_count caches (filled before
@@ -9,7 +9,7 @@ nothing; a user logging in on the other node receives only the legitimate
 messages.
 
 Own addresses and ports: nodes 127.0.0.32/127.0.0.33 (purge1, purge2),
-haproxy 127.0.0.34, c2s 33522, api 33543."""
+haproxy 127.0.0.34, c2s 23522, api 23543."""
 
 import json
 import ssl
@@ -33,10 +33,10 @@ from test_purge import (HOST, PASSWORD, USERS, bare, jid, matching, register_man
 @pytest.fixture(scope="module", params=["mnesia", "mariadb"])
 def purge_cluster(request):
     with contextlib.ExitStack() as stack:
-        db = (stack.enter_context(sqldb.make(request.param, 33306))
+        db = (stack.enter_context(sqldb.make(request.param, 23306))
               if request.param != "mnesia" else None)
         c = cluster.Cluster(node_ips=("127.0.0.32", "127.0.0.33"), lb_ip="127.0.0.34",
-                            c2s_port=33522, api_port=33543, queue_limit=200, sql=db)
+                            c2s_port=23522, api_port=23543, queue_limit=200, sql=db)
         for i, n in enumerate(c.nodes):
             n.name = f"purge{i + 1}"
             n.node = f"{n.name}@{n.ip}"
