@@ -16,10 +16,6 @@ bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
 }
 
-bool is_alnum(char c) noexcept {
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 char lower(char c) noexcept {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
 }
@@ -30,14 +26,47 @@ bool is_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// Byte classes, looked up: the scanner's inner loops run over every byte of
+// a million rows in a rebuild.
+enum : std::uint8_t {
+    kText = 1,       // passes through character data as it is
+    kNameStart = 2,  // may start a name
+    kName = 4,       // may continue a name
+    kDomain = 8,     // a JID's domain: ASCII letters, digits, '-' (and dots)
+    kNode = 16,      // a JID's node: the same and '_', '+'
+};
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+    std::array<std::uint8_t, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c)
+        if (c != '&' && c != '<' && c != ']') t[c] |= kText;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] |= kNameStart | kName;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kNameStart | kName;
+    for (int c = '0'; c <= '9'; ++c) t[c] |= kName;
+    t['_'] |= kNameStart | kName;
+    t['.'] |= kName;
+    t['-'] |= kName;
+    for (int c = 0; c < 256; ++c)
+        if ((t[c] & kName) && c != '_' && c != '.') t[c] |= kDomain | kNode;
+    t['_'] |= kNode;
+    t['+'] |= kNode;
+    return t;
+}
+
+constexpr std::array<std::uint8_t, 256> kClass = make_classes();
+
+bool has(char c, std::uint8_t cls) noexcept {
+    return (kClass[static_cast<unsigned char>(c)] & cls) != 0;
+}
+
 // Names outside ASCII, and prefixed ones (expat checks their namespace
 // bindings), are declined: xml:lang is the one prefixed name read.
 bool is_name_start(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return has(c, kNameStart);
 }
 
 bool is_name_char(char c) noexcept {
-    return is_name_start(c) || is_digit(c) || c == '.' || c == '-';
+    return has(c, kName);
 }
 
 // Fixed-width decimal digits, or false.
@@ -179,12 +208,11 @@ bool char_data(std::string_view s, bool in_attr, std::string* out) {
     const auto flush = [&](std::size_t upto) {
         if (out && upto > run) out->append(s.data() + run, upto - run);
     };
-    for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n_bytes = s.size();
+    for (std::size_t i = 0; i < n_bytes;) {
+        while (i < n_bytes && has(s[i], kText)) ++i;
+        if (i == n_bytes) break;
         const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x80 && c != '&' && c != '<' && c != ']') {
-            ++i;
-            continue;
-        }
         if (c == '&') {
             char32_t cp;
             const std::size_t n = reference(s, i, in_attr, cp);
@@ -218,6 +246,7 @@ bool char_data(std::string_view s, bool in_attr, std::string* out) {
 struct Attr {
     std::string_view name;
     std::string_view raw;  // between the quotes, undecoded
+    bool plain = false;    // nothing to decode: the value is `raw`
 };
 
 struct Tag {
@@ -227,7 +256,7 @@ struct Tag {
 
     const Attr* find(std::string_view n) const noexcept {
         for (const Attr& a : attrs)
-            if (a.name == n) return &a;
+            if (a.name.size() == n.size() && a.name[0] == n[0] && a.name == n) return &a;
         return nullptr;
     }
 };
@@ -270,7 +299,14 @@ class Parser {
     bool scan(const RowContext& row, ScannedRow& out);
 
   private:
-    bool at(std::string_view lit) const noexcept { return s_.substr(p_, lit.size()) == lit; }
+    bool at(std::string_view lit) const noexcept {
+        return s_.size() - p_ >= lit.size() && s_.compare(p_, lit.size(), lit) == 0;
+    }
+    bool at(char c) const noexcept { return p_ < s_.size() && s_[p_] == c; }
+    // At "<" followed by c.
+    bool at_lt(char c) const noexcept {
+        return p_ + 1 < s_.size() && s_[p_] == '<' && s_[p_ + 1] == c;
+    }
     void skip_space() noexcept {
         while (p_ < s_.size() && is_space(s_[p_])) ++p_;
     }
@@ -280,7 +316,9 @@ class Parser {
     bool text(std::string* out);
     bool cdata(std::string* out);
     bool content(std::string_view open, std::string* direct_text);
-    bool attr_value(const Tag& tag, std::string_view name, std::string& out) const;
+    // The decoded value of an attribute, in place or in `buffer`.
+    bool attr_value(const Tag& tag, std::string_view name, std::string_view& out,
+                    std::string& buffer) const;
 
     std::string_view s_;
     std::size_t p_ = 0;
@@ -310,12 +348,12 @@ bool Parser::start_tag(Tag& tag) {
     for (;;) {
         const std::size_t before = p_;
         skip_space();
-        if (at("/>")) {
+        if (at('/') && p_ + 1 < s_.size() && s_[p_ + 1] == '>') {
             p_ += 2;
             tag.empty = true;
             return true;
         }
-        if (at(">")) {
+        if (at('>')) {
             ++p_;
             tag.empty = false;
             return true;
@@ -324,16 +362,22 @@ bool Parser::start_tag(Tag& tag) {
         Attr a;
         if (!name(a.name)) return false;
         skip_space();
-        if (!at("=")) return false;
+        if (!at('=')) return false;
         ++p_;
         skip_space();
         if (p_ >= s_.size() || (s_[p_] != '\'' && s_[p_] != '"')) return false;
         const char quote = s_[p_++];
-        const std::size_t end = s_.find(quote, p_);
-        if (end == std::string_view::npos) return false;
+        // Nearly every value is plain text up to its quote: one pass.
+        std::size_t end = p_;
+        while (end < s_.size() && has(s_[end], kText) && s_[end] != quote) ++end;
+        a.plain = end < s_.size() && s_[end] == quote;
+        if (!a.plain) {
+            end = s_.find(quote, end);
+            if (end == std::string_view::npos) return false;
+        }
         a.raw = s_.substr(p_, end - p_);
         p_ = end + 1;
-        if (!char_data(a.raw, true, nullptr) || tag.find(a.name)) return false;
+        if ((!a.plain && !char_data(a.raw, true, nullptr)) || tag.find(a.name)) return false;
         tag.attrs.push_back(a);
     }
 }
@@ -344,13 +388,21 @@ bool Parser::end_tag(std::string_view open) {
     std::string_view n;
     if (!name(n) || n != open) return false;
     skip_space();
-    if (!at(">")) return false;
+    if (!at('>')) return false;
     ++p_;
     return true;
 }
 
 bool Parser::text(std::string* out) {
-    const std::size_t end = std::min(s_.find('<', p_), s_.size());
+    // The common case, plain text up to the next tag, in one pass.
+    std::size_t i = p_;
+    while (i < s_.size() && has(s_[i], kText)) ++i;
+    if (i < s_.size() && s_[i] == '<') {
+        if (out) out->append(s_.data() + p_, i - p_);
+        p_ = i;
+        return true;
+    }
+    const std::size_t end = std::min(s_.find('<', i), s_.size());
     const std::string_view t = s_.substr(p_, end - p_);
     p_ = end;
     return char_data(t, false, out);
@@ -384,12 +436,12 @@ bool Parser::content(std::string_view open, std::string* direct_text) {
     while (!open_.empty()) {
         std::string* out = open_.size() == 1 ? direct_text : nullptr;
         if (!text(out) || p_ >= s_.size()) return false;
-        if (at("</")) {
+        if (at_lt('/')) {
             if (!end_tag(open_.back())) return false;
             open_.pop_back();
         } else if (at("<![CDATA[")) {
             if (!cdata(out)) return false;
-        } else if (at("<!") || at("<?")) {
+        } else if (at_lt('!') || at_lt('?')) {
             return false;  // comments, processing instructions: left to fxml
         } else {
             if (!start_tag(tag)) return false;
@@ -399,10 +451,19 @@ bool Parser::content(std::string_view open, std::string* direct_text) {
     return true;
 }
 
-bool Parser::attr_value(const Tag& tag, std::string_view n, std::string& out) const {
-    out.clear();
+bool Parser::attr_value(const Tag& tag, std::string_view n, std::string_view& out,
+                        std::string& buffer) const {
     const Attr* a = tag.find(n);
-    return a && char_data(a->raw, true, &out);
+    if (!a) return false;
+    // Checked when read: without references the value is the raw text.
+    if (a->plain || a->raw.find('&') == std::string_view::npos) {
+        out = a->raw;
+        return true;
+    }
+    buffer.clear();
+    if (!char_data(a->raw, true, &buffer)) return false;
+    out = buffer;
+    return true;
 }
 
 MessageType type_from(std::string_view s) noexcept {
@@ -416,19 +477,20 @@ MessageType type_from(std::string_view s) noexcept {
 bool Parser::scan(const RowContext& row, ScannedRow& out) {
     Tag& root = w_.root;
     std::string& scratch = w_.scratch;
-    if (!at("<") || !start_tag(root)) return false;
+    if (!at('<') || !start_tag(root)) return false;
 
-    if (!attr_value(root, "from", scratch)) return false;
+    std::string_view value;
+    if (!attr_value(root, "from", value, scratch)) return false;
     out.from.offset = arena_.size();
-    if (!bare_jid(scratch, arena_)) return false;
+    if (!bare_jid(value, arena_)) return false;
     out.from.size = arena_.size() - out.from.offset;
     // mod_unread_sql:record/5 decodes the recipient too.
     w_.to.clear();
-    if (!attr_value(root, "to", scratch) || !bare_jid(scratch, w_.to)) return false;
+    if (!attr_value(root, "to", value, scratch) || !bare_jid(value, w_.to)) return false;
     out.type = MessageType::normal;
     if (root.find("type")) {
-        if (!attr_value(root, "type", scratch)) return false;
-        out.type = type_from(scratch);
+        if (!attr_value(root, "type", value, scratch)) return false;
+        out.type = type_from(value);
     }
 
     Choice subject, body;
@@ -438,7 +500,7 @@ bool Parser::scan(const RowContext& row, ScannedRow& out) {
         Tag& tag = w_.child;
         for (;;) {
             if (!text(nullptr) || p_ >= s_.size()) return false;
-            if (at("</")) {
+            if (at_lt('/')) {
                 if (!end_tag(root.name)) return false;
                 break;
             }
@@ -446,7 +508,7 @@ bool Parser::scan(const RowContext& row, ScannedRow& out) {
                 if (!cdata(nullptr)) return false;
                 continue;
             }
-            if (at("<!") || at("<?")) return false;
+            if (at_lt('!') || at_lt('?')) return false;
             if (!start_tag(tag)) return false;
             Choice* choice = tag.name == "body"      ? &body
                              : tag.name == "subject" ? &subject
@@ -467,12 +529,12 @@ bool Parser::scan(const RowContext& row, ScannedRow& out) {
                 continue;
             }
             if (tag.name == "delay") {
-                if (tag.find("xmlns") && attr_value(tag, "xmlns", scratch) && scratch == kNsDelay) {
+                if (attr_value(tag, "xmlns", value, scratch) && value == kNsDelay) {
                     Delay d;
-                    d.own = attr_value(tag, "from", scratch) && scratch == row.host;
-                    if (!attr_value(tag, "stamp", scratch) || scratch.empty())
+                    d.own = attr_value(tag, "from", value, scratch) && value == row.host;
+                    if (!attr_value(tag, "stamp", value, scratch) || value.empty())
                         d.stamp = Delay::unreadable;  // fxml gives <<>>: no timestamp
-                    else if (parse_xmpp_stamp(scratch, d.micros))
+                    else if (parse_xmpp_stamp(value, d.micros))
                         d.stamp = Delay::ok;
                     delays.push_back(d);
                 }
@@ -558,33 +620,51 @@ bool parse_created_at(std::string_view s, std::int64_t& micros) noexcept {
 }
 
 bool bare_jid(std::string_view jid, std::string& out) {
-    const std::size_t slash = jid.find('/');
-    const std::string_view bare = jid.substr(0, slash);
-    if (slash != std::string_view::npos) {
-        const std::string_view res = jid.substr(slash + 1);
-        if (res.empty() || res.size() > kMaxJidPart) return false;
-        for (const char c : res)
-            if (c < 0x20 || c > 0x7E) return false;
+    // One pass: the node (up to '@'), the domain (up to '/'), the resource.
+    // Node and domain: ASCII letters, digits, '-', single dots inside (and
+    // '_' and '+' in the node); the resource printable ASCII.
+    const std::size_t n = jid.size();
+    std::size_t at = std::string_view::npos, slash = n;
+    bool prev_dot = true;  // a dot may not come first
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = jid[i];
+        if (c == '/') {
+            slash = i;
+            break;
+        }
+        if (c == '@') {
+            if (at != std::string_view::npos || prev_dot) return false;
+            at = i;
+            prev_dot = true;
+            continue;
+        }
+        if (c == '.') {
+            if (prev_dot) return false;
+            prev_dot = true;
+            continue;
+        }
+        prev_dot = false;
+        if (!has(c, at == std::string_view::npos ? kNode : kDomain)) return false;
     }
-    const std::size_t at = bare.find('@');
-    std::string_view node, domain = bare;
-    if (at != std::string_view::npos) {
-        node = bare.substr(0, at);
-        domain = bare.substr(at + 1);
-        if (node.empty() || node.size() > kMaxJidPart || node.front() == '.' ||
-            node.back() == '.' || node.find("..") != std::string_view::npos)
-            return false;
-        for (const char c : node)
-            if (!is_alnum(c) && c != '.' && c != '-' && c != '_' && c != '+') return false;
+    if (prev_dot) return false;  // empty domain, or one ending in a dot
+    const std::size_t node_size = at == std::string_view::npos ? 0 : at;
+    const std::size_t domain_start = at == std::string_view::npos ? 0 : at + 1;
+    const std::size_t domain_size = slash - domain_start;
+    if (node_size > kMaxJidPart || domain_size > kMaxJidPart) return false;
+    // '_' and '+' were let through before an '@' that never came.
+    if (at == std::string_view::npos)
+        for (std::size_t i = 0; i < slash; ++i)
+            if (jid[i] == '_' || jid[i] == '+') return false;
+    if (slash < n) {
+        const std::size_t res = n - slash - 1;
+        if (res == 0 || res > kMaxJidPart) return false;
+        for (std::size_t i = slash + 1; i < n; ++i)
+            if (jid[i] < 0x20 || jid[i] > 0x7E) return false;
     }
-    if (domain.empty() || domain.size() > kMaxJidPart || domain.front() == '.' ||
-        domain.back() == '.' || domain.find("..") != std::string_view::npos)
-        return false;
-    for (const char c : domain)
-        if (!is_alnum(c) && c != '.' && c != '-') return false;
-    for (const char c : node) out.push_back(lower(c));
-    if (!node.empty()) out.push_back('@');
-    for (const char c : domain) out.push_back(lower(c));
+    const std::size_t start = out.size();
+    out.resize(start + slash);
+    char* w = out.data() + start;
+    for (std::size_t i = 0; i < slash; ++i) w[i] = lower(jid[i]);
     return true;
 }
 
