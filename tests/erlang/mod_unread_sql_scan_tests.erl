@@ -43,14 +43,6 @@ text_piece(Odd) ->
 text(Odd) ->
     ?LET(Ps, list(text_piece(Odd)), iolist_to_binary(Ps)).
 
-%% Attribute values: no markup, sometimes what needs escaping in them.
--compile({nowarn_unused_function, attr_piece/0}).
-attr_piece() ->
-    frequency([{20, word()},
-	       {3, oneof([<<"&lt;">>, <<"&amp;">>, <<"&quot;">>, <<"&apos;">>, <<"&#65;">>])},
-	       {2, oneof([<<" ">>, <<"é"/utf8>>, <<">">>])},
-	       {1, oneof([<<"\t">>, <<"\n">>, <<"&#10;">>, <<"<">>, <<"&bad;">>])}]).
-
 %% An attribute with a value already written out (escaped) as Raw, in
 %% either quote (which one varies with the value).
 attr(Name, Raw) ->
