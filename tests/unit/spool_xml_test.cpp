@@ -229,7 +229,8 @@ TEST(SpoolXml, DeclinesMalformedAndUnusualInput) {
              stored("<body>x</body>", "xmlns:x='u' x:type='chat'"),
              std::string("<message to='alice@localhost'><body>x</body></message>"),
              std::string("<message from='bob@localhost'><body>x</body></message>"),
-             std::string("<message from='b\xc3\xb6" "b@localhost' to='alice@localhost'/>"),
+             std::string("<message from='b\xc3\xb6"
+                         "b@localhost' to='alice@localhost'/>"),
              std::string("<message from='bob@localhost' to='@'/>"),
          }) {
         EXPECT_FALSE(scan(bad)) << bad;
