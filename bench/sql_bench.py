@@ -15,7 +15,8 @@ rebuild vs the bare keyset-paged select; a second node on the same
 database and the lag of changes from one node to the other.
 
 Needs a build and an install prefix, as bench/run.py does. Ports 28000-28999,
-node names bsql*."""
+node names bsql* (--port-base, --node-prefix). `--only rebuild` runs just the
+fill and the rebuild against the bare select."""
 
 import argparse
 import json
@@ -156,16 +157,21 @@ def template(probe):
 def run_db(kind, args, workdir):
     r = {"kind": kind}
     skip = set(filter(None, args.skip.split(",")))
+    if args.only == "rebuild":
+        skip |= {"store", "count", "lag"}
     cls = {"mariadb": BenchMariaDB, "postgres": BenchPostgres}[kind]
     bench_ebin = REPO / "build" / "bench" / "ebin"
     t_all = time.monotonic()
-    with cls(PORTS[kind]) as db:
+    base = args.port_base
+    with cls(base + PORTS[kind] % 1000) as db:
         opts = db.ejabberd_sql_options(pool_size=10)
         r["db_version"] = db.query("SELECT version()")[0][0]
         common = dict(queue_limit=10_000_000, extra_pa=[bench_ebin],
                       extra_modules={"mod_offline": {"db_type": "sql"}})
-        a = SqlNode(opts, name="bsqlA", c2s_port=28222, api_port=28443, **common)
-        b = SqlNode(opts, name="bsqlB", c2s_port=28223, api_port=28444, **common)
+        a = SqlNode(opts, name=args.node_prefix + "A", c2s_port=base + 222,
+                    api_port=base + 443, **common)
+        b = SqlNode(opts, name=args.node_prefix + "B", c2s_port=base + 223,
+                    api_port=base + 444, **common)
         try:
             a.start()
             seq = int(a.rpc(f'unread_sql_bench:probe_row(<<"{HOST}">>)'))
@@ -204,6 +210,8 @@ def run_db(kind, args, workdir):
                     a, f'unread_sql_bench:rebuild(<<"{HOST}">>, {args.rounds})'), [a], db)
                 r["breakdown"] = call(a, f'unread_sql_bench:breakdown(<<"{HOST}">>)')
                 print(f"[{kind}] rebuild: {r['rebuild']} {r['breakdown']}", file=sys.stderr)
+            if "lag" in skip:
+                return r
             _, r["node_b_start_s"] = timed(b.start)
             b.rpc(f'unread_sql_bench:ensure_module(<<"{HOST}">>, true)', timeout=3600)
             try:
@@ -299,11 +307,34 @@ def report(results, args):
                 f"Rebuild rounds (bare select / rebuild, s): {rounds}; ratio per round: "
                 + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". " + cpu_note(r.get("rebuild_cpu")), "",
                 f"Where a rebuild's time goes (the same pages in one process, each step "
-                f"timed alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, rows to "
-                f"records {bd['record_s']:.2f} s (of it XML parsing alone ≈ {bd['parse_s']:.2f} s), "
-                f"NIF insert {bd['insert_s']:.2f} s.", "",
+                f"timed alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, scan and "
+                f"insert (`unread_nif:insert_rows/4`) {bd['insert_rows_s']:.2f} s; "
+                f"{bd['declined']:,} rows declined to the fxml path.", "",
                 lag_more + f"Node B (its start indexing the {b['selected']:,} rows) took "
                 f"{r['node_b_start_s']:.0f} s to start. " + cpu_note(r.get("lag_cpu")), ""]
+    return "\n".join(out)
+
+
+def rebuild_report(results, args):
+    """The rebuild rows alone (--only rebuild)."""
+    out = ["Command: `" + " ".join(["bench/sql_bench.py"] + sys.argv[1:]) + "`", ""]
+    for r in results:
+        b, bd = r["rebuild"], r["breakdown"]
+        rounds = ", ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(b["select_rounds_s"],
+                                                              b["rebuild_rounds_s"]))
+        out += [f"{r['kind']} ({r['db_version'][:40]}): {args.users:,} users × {args.per_user}, "
+                f"{r['rows']:,} rows filled in {r['fill_s']:.0f} s, indexed at start in "
+                f"{r['index_start_s']:.1f} s", "",
+                f"| full rebuild of {b['selected']:,} rows (`resync`, median of {b['rounds']}) | "
+                f"{b['rebuild_s']:.2f} s | bare keyset-paged select: {b['bare_select_s']:.2f} s "
+                f"({b['rebuild_vs_select']:.2f}×) |", "",
+                f"Rebuild rounds (bare select / rebuild, s): {rounds}; ratio per round: "
+                + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". "
+                + cpu_note(r.get("rebuild_cpu")), "",
+                f"Where a rebuild's time goes (the same pages in one process, each step timed "
+                f"alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, scan and insert "
+                f"(`unread_nif:insert_rows/4`) {bd['insert_rows_s']:.2f} s; "
+                f"{bd['declined']:,} rows declined to the fxml path.", ""]
     return "\n".join(out)
 
 
@@ -316,8 +347,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="rebuild rounds")
     ap.add_argument("--store-rounds", type=int, default=5)
     ap.add_argument("--lag", type=int, default=500)
-    ap.add_argument("--skip", default="", help="sections left out: store,count,rebuild "
+    ap.add_argument("--skip", default="", help="sections left out: store,count,rebuild,lag "
                     "(e.g. to measure only the lag again); the report then needs --json")
+    ap.add_argument("--only", choices=["rebuild"],
+                    help="only the fill and the rebuild against the bare select "
+                    "(--skip store,count,lag with a report of just that)")
+    ap.add_argument("--port-base", type=int, default=28000,
+                    help="ports used: this + 222, 223, 306, 432, 443, 444")
+    ap.add_argument("--node-prefix", default="bsql", help="node names: this + A, B")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
     results = []
@@ -325,7 +362,7 @@ def main():
         results.append(run_db(kind, args, None))
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
-    print(report(results, args))
+    print(rebuild_report(results, args) if args.only == "rebuild" else report(results, args))
 
 
 if __name__ == "__main__":

@@ -225,14 +225,23 @@ rebuild(Host, Rounds) ->
       rebuild_rounds_s => [R || {_, R, _} <- Pairs],
       round_ratios => [R / S || {S, R, _} <- Pairs]}.
 
+%% The page query of mod_unread_sql:fold/3 and load/4, the same text on
+%% each database (MariaDB's with the index the backend forces).
 page(Host, After) ->
     Chunk = ?CHUNK,
-    {selected, Rows} =
-	ejabberd_sql:sql_query(
-	  Host,
-	  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
-	       " from spool where server_host=%(Host)s and seq > %(After)d"
-	       " order by seq limit %(Chunk)d")),
+    Q = fun(mysql, _) ->
+		ejabberd_sql:sql_query_t(
+		  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
+		       " from spool force index (i_mod_unread_spool_sh_seq)"
+		       " where server_host=%(Host)s and seq > %(After)d"
+		       " order by seq limit %(Chunk)d"));
+	   (_, _) ->
+		ejabberd_sql:sql_query_t(
+		  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
+		       " from spool where server_host=%(Host)s and seq > %(After)d"
+		       " order by seq limit %(Chunk)d"))
+	end,
+    {selected, Rows} = ejabberd_sql:sql_query(Host, Q),
     Rows.
 
 bare_select(Host) -> bare_select(Host, 0, 0).
@@ -249,25 +258,20 @@ bare_select(Host, After, N) ->
     end.
 
 %% Where a rebuild's time goes: the same pages read in one process, each
-%% step timed on its own (fetch, rows to records with mod_unread_sql:record/5,
-%% records into a fresh index with unread_nif:insert_many/3), and the share
-%% of parsing within record/5 (fxml_stream:parse_element/1 alone).
+%% step timed on its own: the fetch, and the rows scanned and indexed by
+%% unread_nif:insert_rows/4 (what mod_unread_sql:load/4 does with a page).
 breakdown(Host) ->
     Preview = gen_mod:get_module_opt(Host, mod_unread, preview_length),
     Index = unread_nif:new(),
-    breakdown(Host, Index, Preview, 0, #{fetch_s => 0, record_s => 0, parse_s => 0,
-					  insert_s => 0, rows => 0}).
+    breakdown(Host, Index, Preview, 0, #{fetch_s => 0, insert_rows_s => 0, declined => 0,
+					  rows => 0}).
 
 breakdown(Host, Index, Preview, After, Acc) ->
     {F, Rows} = timer:tc(fun() -> page(Host, After) end),
-    {P, _} = timer:tc(fun() -> [fxml_stream:parse_element(X) || {_, _, X, _} <- Rows] end),
-    {R, Recs} = timer:tc(fun() -> [Rec || {S, U, X, C} <- Rows,
-					  {ok, Rec} <- [mod_unread_sql:record(U, Host, S, X, C)]] end),
-    {I, _} = timer:tc(fun() -> unread_nif:insert_many(Index, Recs, Preview) end),
+    {I, {_, Declined}} = timer:tc(fun() -> unread_nif:insert_rows(Index, Host, Rows, Preview) end),
     Acc1 = Acc#{fetch_s := maps:get(fetch_s, Acc) + F / 1.0e6,
-		parse_s := maps:get(parse_s, Acc) + P / 1.0e6,
-		record_s := maps:get(record_s, Acc) + R / 1.0e6,
-		insert_s := maps:get(insert_s, Acc) + I / 1.0e6,
+		insert_rows_s := maps:get(insert_rows_s, Acc) + I / 1.0e6,
+		declined := maps:get(declined, Acc) + length(Declined),
 		rows := maps:get(rows, Acc) + length(Rows)},
     case length(Rows) < ?CHUNK of
 	true -> Acc1;

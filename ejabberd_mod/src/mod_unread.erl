@@ -64,13 +64,21 @@
 %% error says what is wrong and what to do.
 -callback check(Host :: binary()) -> ok | {error, iodata()}.
 
--optional_callbacks([check/1]).
+-optional_callbacks([check/1, load/4]).
 
 %% Calls Fun on every stored record of Host, at most ChunkSize records at a
 %% time; returns how many records there were. Runs in a worker process
 %% while the subscribed process keeps receiving changes.
 -callback fold(Host :: binary(), ChunkSize :: pos_integer(),
 	       Fun :: fun(([#offline_msg{}]) -> any())) ->
+    {ok, non_neg_integer()} | {error, term()}.
+
+%% Fills Index (an unread_nif:index()) with every stored record of Host
+%% itself, ChunkSize records at a time, as fold/3 with
+%% unread_nif:insert_many/3 would: for a store whose records are not Erlang
+%% terms, so that none need be built. Used instead of fold/3 when exported.
+-callback load(Host :: binary(), ChunkSize :: pos_integer(), Index :: reference(),
+	       PreviewChars :: non_neg_integer()) ->
     {ok, non_neg_integer()} | {error, term()}.
 
 %% Every stored record of one user.

@@ -229,8 +229,16 @@ start_rebuild(Kind, #state{host = Host, backend = Backend, preview = Preview} = 
     Worker = spawn_link(
 	       fun() ->
 		       Index = unread_nif:new(),
-		       Load = fun(Recs) -> unread_nif:insert_many(Index, Recs, Preview) end,
-		       case Backend:fold(Host, ?CHUNK, Load) of
+		       Read = case erlang:function_exported(Backend, load, 4) of
+				  true ->
+				      Backend:load(Host, ?CHUNK, Index, Preview);
+				  false ->
+				      Load = fun(Recs) ->
+						     unread_nif:insert_many(Index, Recs, Preview)
+					     end,
+				      Backend:fold(Host, ?CHUNK, Load)
+			      end,
+		       case Read of
 			   {ok, N} -> Self ! {rebuilt, self(), Index, N};
 			   {error, Reason} -> exit(Reason)
 		       end

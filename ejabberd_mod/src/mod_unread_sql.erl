@@ -23,9 +23,11 @@
 
 -behaviour(mod_unread).
 
--export([check/1, subscribe/1, unsubscribe/1, fold/3, read_user/2, classify/2]).
+-export([check/1, subscribe/1, unsubscribe/1, fold/3, load/4, read_user/2, classify/2]).
 %% For mod_unread_sql_log and mod_unread_sql_schema.
 -export([record/5, sql_type/1]).
+%% The reference path the scanner is tested against.
+-export([parsed_record/5]).
 
 -include("xmpp.hrl").
 -include("logger.hrl").
@@ -87,6 +89,27 @@ classify(_Msg, _Host) ->
 %% meanwhile, before or after the page being read, is in the change log
 %% the server replays afterwards.
 fold(Host, ChunkSize, Fun) ->
+    read_pages(Host, ChunkSize,
+	       fun(Rows) ->
+		       Recs = records(Host, Rows),
+		       Fun(Recs),
+		       length(Recs)
+	       end).
+
+%% The rebuild's way: each page goes to the NIF as the rows are, scanned and
+%% indexed there without an Erlang term per row; the few rows the scanner
+%% declines are parsed here as record/5 parses them.
+load(Host, ChunkSize, Index, PreviewChars) ->
+    read_pages(Host, ChunkSize,
+	       fun(Rows) ->
+		       {N, Declined} = unread_nif:insert_rows(Index, Host, Rows, PreviewChars),
+		       Recs = [R || {S, U, X, C} <- Declined,
+				    {ok, R} <- [parsed_record(U, Host, S, X, C)]],
+		       unread_nif:insert_many(Index, Recs, PreviewChars),
+		       N + length(Recs)
+	       end).
+
+read_pages(Host, ChunkSize, Fun) ->
     Owner = self(),
     {Reader, Ref} = spawn_monitor(fun() -> page_reader(Owner, Host, ChunkSize) end),
     Reader ! {fetch, 0},
@@ -108,9 +131,7 @@ fold_pages(Host, Reader, Ref, ChunkSize, Fun, N) ->
 			true -> ok;
 			false -> Reader ! {fetch, LastSeq}
 		    end,
-		    Recs = records(Host, Rows),
-		    Fun(Recs),
-		    N1 = N + length(Recs),
+		    N1 = N + Fun(Rows),
 		    case length(Rows) < ChunkSize of
 			true -> {ok, N1};
 			false -> fold_pages(Host, Reader, Ref, ChunkSize, Fun, N1)
@@ -151,12 +172,14 @@ page_reader(Owner, Host, ChunkSize) ->
 
 records(Host, Rows) ->
     lists:flatmap(
-      fun({Seq, LUser, XML, CreatedAt}) ->
-	      case record(LUser, Host, Seq, XML, CreatedAt) of
+      fun({declined, {Seq, LUser, XML, CreatedAt}}) ->
+	      case parsed_record(LUser, Host, Seq, XML, CreatedAt) of
 		  {ok, R} -> [R];
 		  error -> []
-	      end
-      end, Rows).
+	      end;
+	 ({R, _Row}) ->
+	      [R]
+      end, lists:zip(unread_nif:scan_rows(Host, Rows), Rows)).
 
 %% A database that went away is not waited for: ejabberd's pool would hold
 %% the query for its whole query timeout (60 s by default).
@@ -188,9 +211,25 @@ read_user(LUser, Host) ->
 %%%===================================================================
 %% The record of a spool row, or error for a row mod_offline could not
 %% deliver either (XML that does not parse, a bad sender or recipient).
+%% Rows are scanned by the NIF (nif/c_src/spool_xml.hpp), which reads what
+%% the index needs straight from the XML and declines what it does not
+%% handle exactly; declined rows are parsed here (parsed_record/5). Both
+%% give the same index entry for a row: its sender, type, subject, body and
+%% date, and the row's seq as its key.
 -spec record(binary(), binary(), integer(), binary(), binary()) ->
 		    {ok, #offline_msg{}} | error.
 record(LUser, Host, Seq, XML, CreatedAt) ->
+    Row = {Seq, LUser, XML, CreatedAt},
+    case catch unread_nif:scan_rows(Host, [Row]) of
+	[#offline_msg{} = R] -> {ok, R};
+	_ -> parsed_record(LUser, Host, Seq, XML, CreatedAt)
+    end.
+
+%% The record as mod_offline_sql would make it: the packet parsed with
+%% fxml, sender and recipient from it.
+-spec parsed_record(binary(), binary(), integer(), binary(), binary()) ->
+			   {ok, #offline_msg{}} | error.
+parsed_record(LUser, Host, Seq, XML, CreatedAt) ->
     %% One try around all of it: a bad JID raises in jid:decode/1.
     try
 	#xmlel{} = El = fxml_stream:parse_element(XML),

@@ -10,7 +10,8 @@
 
 -export([new/0, insert/3, insert_many/3, delete_object/2, delete_user/2,
 	 clear/1, count/2, senders/2, page/5, top/2, stats/1, health/3,
-	 diff/2, replace_user/5, bodies/2, live_indexes/0,
+	 diff/2, replace_user/5, bodies/2, insert_rows/4, scan_rows/2,
+	 live_indexes/0,
 	 sender_impact/4, sender_users/3, older_than/3, users_older_than/2]).
 
 -on_load(load/0).
@@ -134,6 +135,21 @@ older_than(_Index, _Cutoff, _Limit) -> ?NOT_LOADED.
 %% Users with messages older than Cutoff, with how many, by name.
 -spec users_older_than(index(), integer()) -> [{binary(), pos_integer()}].
 users_older_than(_Index, _Cutoff) -> ?NOT_LOADED.
+
+%% A page of mod_offline SQL spool rows {Seq, LUser, XML, CreatedAt} (as
+%% ejabberd_sql returns them) scanned and indexed on a dirty scheduler, each
+%% keyed by its seq. Returns how many were indexed and the rows the scanner
+%% declined (malformed, or outside what it reads exactly), in order, for the
+%% caller to parse.
+-spec insert_rows(index(), binary(), [tuple()], non_neg_integer()) ->
+			 {non_neg_integer(), [tuple()]}.
+insert_rows(_Index, _Host, _Rows, _PreviewChars) -> ?NOT_LOADED.
+
+%% The same rows as #offline_msg{} records the other calls accept (expire =
+%% {seq, Seq}, packet a #message{} with the chosen subject and body), or
+%% declined, one per row. On a dirty scheduler.
+-spec scan_rows(binary(), [tuple()]) -> [tuple() | declined].
+scan_rows(_Host, _Rows) -> ?NOT_LOADED.
 
 %% How many indexes are alive in this VM (for tests of resource freeing).
 -spec live_indexes() -> non_neg_integer().

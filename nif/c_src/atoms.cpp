@@ -18,6 +18,9 @@ void make_atoms(ErlNifEnv* env) {
     the_atoms.true_ = atom("true");
     the_atoms.false_ = atom("false");
     the_atoms.ok = atom("ok");
+    the_atoms.seq = atom("seq");
+    the_atoms.undefined = atom("undefined");
+    the_atoms.declined = atom("declined");
     for (const MessageType t : {MessageType::normal, MessageType::chat, MessageType::groupchat,
                                 MessageType::headline, MessageType::error})
         the_atoms.types[static_cast<int>(t)] = atom(to_string(t));

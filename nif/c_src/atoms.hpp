@@ -19,6 +19,9 @@ struct Atoms {
     ERL_NIF_TERM true_;
     ERL_NIF_TERM false_;
     ERL_NIF_TERM ok;
+    ERL_NIF_TERM seq;
+    ERL_NIF_TERM undefined;
+    ERL_NIF_TERM declined;
     // Indexed by MessageType.
     ERL_NIF_TERM types[5];
 };

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "atoms.hpp"
+#include "spool_row.hpp"
 #include "terms.hpp"
 #include "unread/text.hpp"
 
@@ -112,7 +113,15 @@ bool RecordDecoder::decode(ERL_NIF_TERM term, OfflineRecord& out) {
     if (!luser.empty()) arena_.append(luser).push_back('@');
     arena_.append(lserver);
     out.from_size = arena_.size() - out.from_offset;
-    out.key = record_key(term, out);
+    // The SQL backend's records carry the row's seq as their expiry (see
+    // spool_row.hpp); mnesia's never have such an expiry.
+    const ERL_NIF_TERM* expire;
+    ErlNifSInt64 seq;
+    if (get_tuple(env_, r[3], 2, expire) && same(expire[0], atoms().seq) &&
+        enif_get_int64(env_, expire[1], &seq) && seq >= 0)
+        out.key = spool_key(seq);
+    else
+        out.key = record_key(term, out);
     return true;
 }
 

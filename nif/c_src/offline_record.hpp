@@ -29,7 +29,8 @@ struct OfflineRecord {
     std::string_view server;  // the recipient's domain (lserver)
     // mod_offline's message id: the storage timestamp in microseconds.
     std::int64_t id = 0;
-    // Tells apart records stored for one user in the same microsecond (see
+    // Tells apart records stored for one user in the same microsecond: for
+    // the SQL backend's records the row's seq (spool_key), else a hash (see
     // record_key in offline_record.cpp).
     std::uint64_t key = 0;
     std::size_t from_offset = 0;  // the sender's bare JID, in the arena

@@ -15,8 +15,10 @@
 
 #include "atoms.hpp"
 #include "offline_record.hpp"
+#include "spool_row.hpp"
 #include "terms.hpp"
 #include "unread/index.hpp"
+#include "unread/text.hpp"
 
 namespace unread::nif {
 namespace {
@@ -512,6 +514,85 @@ ERL_NIF_TERM users_older_than(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
     return guarded(env, [&] { return user_counts(env, index->users_older_than(cutoff)); });
 }
 
+// insert_rows(Index, Host, Rows, PreviewChars) -> {Indexed, Declined}, on a
+// dirty scheduler: a rebuild's page of SQL spool rows [{Seq, LUser, XML,
+// CreatedAt}] scanned and indexed without a term per row. Declined are the
+// rows the scanner leaves to the reference path (mod_unread_sql:record/5),
+// in their order; Indexed counts the rest.
+ERL_NIF_TERM insert_rows(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    Index* index;
+    std::string_view host;
+    std::size_t preview;
+    unsigned len;
+    if (argc != 4 || !get_index(env, argv[0], index) || !get_binary(env, argv[1], host) ||
+        !enif_get_list_length(env, argv[2], &len) || !get_size(env, argv[3], preview))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        // Scan all first: the arena moves while it grows.
+        spool::Scanner scanner;
+        std::vector<std::pair<std::string_view, spool::ScannedRow>> rows;
+        std::vector<std::int64_t> seqs;
+        rows.reserve(len);
+        seqs.reserve(len);
+        ERL_NIF_TERM declined = enif_make_list(env, 0);
+        ERL_NIF_TERM list = argv[2], head;
+        while (enif_get_list_cell(env, list, &head, &list)) {
+            SpoolRow row;
+            spool::ScannedRow scanned;
+            if (get_spool_row(env, head, row) &&
+                scanner.scan(row.xml, {host, row.created_at, row.seq}, scanned)) {
+                rows.emplace_back(row.user, scanned);
+                seqs.push_back(row.seq);
+            } else {
+                declined = enif_make_list_cell(env, head, declined);
+            }
+        }
+        std::vector<MessageView> run;
+        for (std::size_t i = 0; i < rows.size();) {
+            const std::string_view user = rows[i].first;
+            run.clear();
+            for (; i < rows.size() && rows[i].first == user; ++i) {
+                const spool::ScannedRow& r = rows[i].second;
+                run.push_back({r.id, spool_key(seqs[i]), scanner.text(r.from), r.type,
+                               scanner.text(r.subject),
+                               utf8_prefix(scanner.text(r.body), preview)});
+            }
+            index->insert_all(user, run);
+        }
+        ERL_NIF_TERM in_order;
+        enif_make_reverse_list(env, declined, &in_order);
+        return enif_make_tuple2(env, make_uint(env, rows.size()), in_order);
+    });
+}
+
+// scan_rows(Host, Rows) -> [#offline_msg{} | declined], one per row, on a
+// dirty scheduler (rows may be large): the records the SQL backend hands to
+// the index for the change log and a user's re-read, from the same scanner
+// as insert_rows/4.
+ERL_NIF_TERM scan_rows(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    std::string_view host;
+    unsigned len;
+    if (argc != 2 || !get_binary(env, argv[0], host) || !enif_get_list_length(env, argv[1], &len))
+        return enif_make_badarg(env);
+    return guarded(env, [&] {
+        spool::Scanner scanner;
+        std::vector<ERL_NIF_TERM> out;
+        out.reserve(len);
+        ERL_NIF_TERM list = argv[1], head;
+        while (enif_get_list_cell(env, list, &head, &list)) {
+            SpoolRow row;
+            spool::ScannedRow scanned;
+            scanner.clear();
+            if (get_spool_row(env, head, row) &&
+                scanner.scan(row.xml, {host, row.created_at, row.seq}, scanned))
+                out.push_back(make_spool_record(env, argv[0], row, scanned, scanner));
+            else
+                out.push_back(atoms().declined);
+        }
+        return enif_make_list_from_array(env, out.data(), static_cast<unsigned>(out.size()));
+    });
+}
+
 ERL_NIF_TERM live(ErlNifEnv* env, int argc, const ERL_NIF_TERM[]) {
     if (argc != 0) return enif_make_badarg(env);
     return enif_make_long(env, live_indexes.load());
@@ -558,6 +639,8 @@ ErlNifFunc nif_funcs[] = {
     {"sender_users", 3, sender_users, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"older_than", 3, older_than, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"users_older_than", 2, users_older_than, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"insert_rows", 4, insert_rows, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+    {"scan_rows", 2, scan_rows, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"live_indexes", 0, live, 0},
 };
 

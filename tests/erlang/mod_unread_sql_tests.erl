@@ -16,16 +16,33 @@ xml(Body, Stamp) ->
       "type='chat' id='m1'><body>", Body/binary, "</body><delay xmlns='urn:xmpp:delay' "
       "from='localhost' stamp='", Stamp/binary, "'>Offline Storage</delay></message>">>.
 
+%% The reference path: the row parsed as mod_offline_sql parses it.
+parsed_record_of_a_mod_offline_row_test() ->
+    {ok, R} = mod_unread_sql:parsed_record(<<"alice">>, ?HOST, 7,
+					   xml(<<"hi">>, <<"2026-11-30T10:00:00.123456Z">>),
+					   <<"2026-11-30 10:00:01">>),
+    #offline_msg{us = Us, timestamp = TS, expire = Expire, from = From, to = To,
+		 packet = El} = R,
+    ?assertEqual({<<"alice">>, ?HOST}, Us),
+    ?assertEqual({1796, 32800, 123456}, TS),
+    ?assertEqual({seq, 7}, Expire),
+    ?assertEqual({<<"bob">>, <<"localhost">>, <<"res">>}, jid:tolower(From)),
+    ?assertEqual({<<"alice">>, <<"localhost">>, <<>>}, jid:tolower(To)),
+    ?assertMatch(#xmlel{name = <<"message">>}, El).
+
+%% record/5 scans such a row in the NIF: the bare sender, the chosen body,
+%% the same date and seq.
 record_of_a_mod_offline_row_test() ->
     {ok, R} = mod_unread_sql:record(<<"alice">>, ?HOST, 7,
 				    xml(<<"hi">>, <<"2026-11-30T10:00:00.123456Z">>),
 				    <<"2026-11-30 10:00:01">>),
-    #offline_msg{us = Us, timestamp = TS, from = From, to = To, packet = El} = R,
+    #offline_msg{us = Us, timestamp = TS, expire = Expire, from = From,
+		 packet = Packet} = R,
     ?assertEqual({<<"alice">>, ?HOST}, Us),
     ?assertEqual({1796, 32800, 123456}, TS),
-    ?assertEqual({<<"bob">>, <<"localhost">>, <<"res">>}, jid:tolower(From)),
-    ?assertEqual({<<"alice">>, <<"localhost">>, <<>>}, jid:tolower(To)),
-    ?assertMatch(#xmlel{name = <<"message">>}, El).
+    ?assertEqual({seq, 7}, Expire),
+    ?assertEqual({<<"bob">>, <<"localhost">>, <<>>}, jid:tolower(From)),
+    ?assertMatch(#message{type = chat, body = [#text{data = <<"hi">>}]}, Packet).
 
 %% A delay of the sender's own (a forwarded or resent message) is not when
 %% the server stored it.
