@@ -7,7 +7,7 @@
 %%%----------------------------------------------------------------------
 -module(purge_bench).
 
--export([fill/5, dry_run/2, retention/2, purge/2]).
+-export([fill/5, dry_run/2, retention/2, purge/2, traffic/4]).
 
 -include("xmpp.hrl").
 -include("mod_offline.hrl").
@@ -117,3 +117,76 @@ purge(Host, Sender) ->
     #{messages => Messages, users => Users, seconds => Us / 1.0e6,
       messages_per_s => Messages * 1.0e6 / Us, users_per_s => Users * 1.0e6 / Us,
       left_in_index => Left, second_run_removed => Again}.
+
+%% Store throughput of other traffic while a purge runs, beside the same
+%% traffic with no purge, alternating Rounds times. Each round routes N
+%% messages from a legitimate sender to 50 offline users through
+%% ejabberd_router (as a client's messages arrive), once alone and once
+%% while a purge of spam2@Host runs; before the purge, one spam message
+%% is planted in each of SpamUsers queues of the fill's users, so the
+%% purge outlasts the traffic (checked: still_running per round).
+traffic(Host, N, Rounds, SpamUsers) ->
+    Users = [<<"traffic_", (integer_to_binary(I))/binary>> || I <- lists:seq(1, 50)],
+    [ejabberd_auth:try_register(U, Host, <<"pw">>) || U <- Users],
+    From = jid:make(<<"legit">>, Host, <<"bench">>),
+    Spammer = jid:make(<<"spam2">>, Host),
+    SpammerName = jid:encode(Spammer),
+    Rows = [begin
+		Without = route_rate(Host, Users, From, N),
+		plant(Host, Spammer, SpamUsers),
+		wait_planted(Host, SpammerName, SpamUsers),
+		{Pid, Ref} = spawn_monitor(
+			       fun() ->
+				       exit({done, timer:tc(
+						     fun() ->
+							     mod_unread_commands:unread_purge_sender(
+							       Host, SpammerName, 0, 0)
+						     end)})
+			       end),
+		With = route_rate(Host, Users, From, N),
+		Running = is_process_alive(Pid),
+		receive
+		    {'DOWN', Ref, process, Pid, {done, {Us, {0, Removed, _, _}}}} ->
+			{With, Without, Running, Removed * 1.0e6 / Us}
+		end
+	    end || _ <- lists:seq(1, Rounds)],
+    [mod_offline:remove_user(U, Host) || U <- Users],
+    Ratios = [W / O || {W, O, _, _} <- Rows],
+    #{messages_per_round => N, rounds => Rounds, spam_users => SpamUsers,
+      with_purge_per_s => median([W || {W, _, _, _} <- Rows]),
+      without_purge_per_s => median([O || {_, O, _, _} <- Rows]),
+      ratio => median(Ratios), round_ratios => Ratios,
+      with_rounds => [W || {W, _, _, _} <- Rows],
+      without_rounds => [O || {_, O, _, _} <- Rows],
+      purge_outlasted_traffic => lists:all(fun({_, _, R, _}) -> R end, Rows),
+      purge_messages_per_s => median([P || {_, _, _, P} <- Rows])}.
+
+%% N messages routed one after another; stored, as the users are offline.
+%% The queues are emptied first, so every round stores into the same state.
+route_rate(Host, Users, From, N) ->
+    [mod_offline:remove_user(U, Host) || U <- Users],
+    NUsers = length(Users),
+    Msgs = [#message{from = From, to = jid:make(lists:nth(1 + I rem NUsers, Users), Host),
+		     type = chat, body = [#text{data = <<"traffic during a purge">>}]}
+	    || I <- lists:seq(1, N)],
+    T0 = erlang:monotonic_time(microsecond),
+    lists:foreach(fun ejabberd_router:route/1, Msgs),
+    N * 1.0e6 / (erlang:monotonic_time(microsecond) - T0).
+
+plant(Host, Spammer, SpamUsers) ->
+    Now = erlang:system_time(microsecond),
+    lists:foreach(
+      fun(U) ->
+	      To = jid:make(<<"u", (integer_to_binary(U))/binary>>, Host),
+	      mnesia:dirty_write(record(To, Spammer, Now + U, 0))
+      end, lists:seq(1, SpamUsers)).
+
+wait_planted(Host, SpammerName, SpamUsers) ->
+    {ok, Index} = mod_unread_server:lookup(Host),
+    case unread_nif:sender_impact(Index, SpammerName, jid, 0) of
+	{SpamUsers, _, _, _} -> ok;
+	_ -> timer:sleep(100), wait_planted(Host, SpammerName, SpamUsers)
+    end.
+
+median(L) ->
+    lists:nth((length(L) + 1) div 2, lists:sort(L)).
