@@ -6,7 +6,9 @@ store; the purge, run on one node, removes exactly the spam, and afterwards
 both nodes' indexes and both nodes' get_offline_count caches (filled before
 the purge) equal the store; a second purge through the other node removes
 nothing; a user logging in on the other node receives only the legitimate
-messages.
+messages. Backlog health, asked of either node or the load balancer, gives
+the store's numbers, and a user filled to the limit through one node is at
+its limit on the other.
 
 Own addresses and ports: nodes 127.0.0.32/127.0.0.33 (purge1, purge2),
 haproxy 127.0.0.34, c2s 23522, api 23543."""
@@ -132,3 +134,39 @@ def test_purge_on_one_node_keeps_both_nodes_exact(purge_cluster):
     wait_in_step(c)
     for n in c.nodes:
         assert n.ctl("unread_resync") == ""
+
+
+HEALTH_BOUNDS = [1, 5, 10, 50, 100, 500, 1000, 5000]
+
+
+def test_health_is_the_same_through_either_node(purge_cluster):
+    """Backlog health on a cluster: each node answers from its own index, so
+    both nodes and the load balancer must give the store's numbers, and a
+    user filled to the cluster's offline limit (200) through node a shows up
+    at its limit on node b too."""
+    c = purge_cluster
+    a, b = c.nodes
+    # u1 already holds a few: fill it up to exactly the limit (past it,
+    # ejabberd bounces, which test_health.py covers).
+    have = truth_per_user(c)[jid("u1")]
+    send_many(a, "bob", [(jid("u1"), f"fill {k}") for k in range(200 - have)])
+    deadline = time.time() + 60
+    while truth_per_user(c)[jid("u1")] != 200:
+        assert time.time() < deadline, truth_per_user(c)[jid("u1")]
+        time.sleep(0.3)
+    wait_in_step(c)
+    counts = [n for n in truth_per_user(c).values() if n > 0]
+    expected = [{"le": str(bound), "count": sum(1 for n in counts if n <= bound)}
+                for bound in HEALTH_BOUNDS] + [{"le": "+Inf", "count": len(counts)}]
+    rows = [n.api("unread_health", {"host": HOST}) for n in c.nodes]
+    rows.append(lb_api(c, "unread_health", {"host": HOST}))
+    for [row] in rows:
+        assert row["state"] == "ready", row
+        assert (row["messages"], row["users"]) == (sum(counts), len(counts)), row
+        assert row["buckets"] == expected, row
+        assert (row["at_limit"], row["near_limit"]) == (1, 0), row
+    # The same oldest message everywhere (its age moves with the clock).
+    assert len({(r[0]["oldest_user"], r[0]["oldest_time"]) for r in rows}) == 1, rows
+    for n in c.nodes:
+        assert n.api("unread_health_users", {"host": HOST}) == [
+            {"user": jid("u1"), "count": 200, "limit": 200, "state": "at_limit"}]
