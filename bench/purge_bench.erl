@@ -29,20 +29,11 @@ fill(Host, Users, PerUser, SpamEvery, Spam) ->
 				   true -> Spammer;
 				   false -> Legit
 			       end,
-			mnesia:dirty_write(record(To, From, Base + U * 1000 + M, M))
+			mnesia:dirty_write(unread_bench:record(To, From, Base + U * 1000 + M, M))
 		end, lists:seq(1, PerUser))
       end, lists:seq(1, Users)),
     #{users => Users, per_user => PerUser, base => Base,
       seconds => (erlang:monotonic_time(microsecond) - T0) / 1.0e6}.
-
-record(#jid{luser = U, lserver = S} = To, From, Usec, N) ->
-    Body = <<"benchmark message number ", (integer_to_binary(N))/binary>>,
-    Pkt = #xmlel{name = <<"message">>,
-		 attrs = [{<<"xmlns">>, <<"jabber:client">>}, {<<"type">>, <<"chat">>},
-			  {<<"to">>, jid:encode(To)}, {<<"from">>, jid:encode(From)}],
-		 children = [#xmlel{name = <<"body">>, children = [{xmlcdata, Body}]}]},
-    #offline_msg{us = {U, S}, timestamp = misc:usec_to_now(Usec), expire = never,
-		 from = From, to = To, packet = Pkt}.
 
 %% The dry run (command and bare NIF call) for the spammer's JID and for its
 %% whole domain, beside a fold of the table counting the same.
@@ -153,13 +144,13 @@ traffic(Host, N, Rounds, SpamUsers) ->
     [mod_offline:remove_user(U, Host) || U <- Users],
     Ratios = [W / O || {W, O, _, _} <- Rows],
     #{messages_per_round => N, rounds => Rounds, spam_users => SpamUsers,
-      with_purge_per_s => median([W || {W, _, _, _} <- Rows]),
-      without_purge_per_s => median([O || {_, O, _, _} <- Rows]),
-      ratio => median(Ratios), round_ratios => Ratios,
+      with_purge_per_s => unread_bench:median([W || {W, _, _, _} <- Rows]),
+      without_purge_per_s => unread_bench:median([O || {_, O, _, _} <- Rows]),
+      ratio => unread_bench:median(Ratios), round_ratios => Ratios,
       with_rounds => [W || {W, _, _, _} <- Rows],
       without_rounds => [O || {_, O, _, _} <- Rows],
       purge_outlasted_traffic => lists:all(fun({_, _, R, _}) -> R end, Rows),
-      purge_messages_per_s => median([P || {_, _, _, P} <- Rows])}.
+      purge_messages_per_s => unread_bench:median([P || {_, _, _, P} <- Rows])}.
 
 %% N messages routed one after another; stored, as the users are offline.
 %% The queues are emptied first, so every round stores into the same state.
@@ -178,7 +169,7 @@ plant(Host, Spammer, SpamUsers) ->
     lists:foreach(
       fun(U) ->
 	      To = jid:make(<<"u", (integer_to_binary(U))/binary>>, Host),
-	      mnesia:dirty_write(record(To, Spammer, Now + U, 0))
+	      mnesia:dirty_write(unread_bench:record(To, Spammer, Now + U, 0))
       end, lists:seq(1, SpamUsers)).
 
 wait_planted(Host, SpammerName, SpamUsers) ->
@@ -187,6 +178,3 @@ wait_planted(Host, SpammerName, SpamUsers) ->
 	{SpamUsers, _, _, _} -> ok;
 	_ -> timer:sleep(100), wait_planted(Host, SpammerName, SpamUsers)
     end.
-
-median(L) ->
-    lists:nth((length(L) + 1) div 2, lists:sort(L)).

@@ -7,8 +7,8 @@
 -module(unread_bench).
 
 -export([fill/4, count/1, store/2, top/1, memory/1, rebuild/2]).
-%% Shared with unread_sql_bench.
--export([per_call/2]).
+%% Shared with unread_sql_bench and purge_bench.
+-export([per_call/2, record/4, median/1]).
 
 -include("xmpp.hrl").
 -include("mod_offline.hrl").

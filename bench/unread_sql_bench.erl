@@ -93,9 +93,9 @@ store(Host, N, Rounds) ->
     remove_users(Host, Users),
     {WithRates, WithoutRates} = lists:unzip(Pairs),
     #{messages_per_round => N, rounds => Rounds,
-      with_module_per_s => median([R || {R, _} <- WithRates]),
-      with_module_indexed_per_s => median([R || {_, R} <- WithRates]),
-      without_module_per_s => median([R || {R, _} <- WithoutRates]),
+      with_module_per_s => unread_bench:median([R || {R, _} <- WithRates]),
+      with_module_indexed_per_s => unread_bench:median([R || {_, R} <- WithRates]),
+      without_module_per_s => unread_bench:median([R || {R, _} <- WithoutRates]),
       with_rounds => [R || {R, _} <- WithRates],
       without_rounds => [R || {R, _} <- WithoutRates]}.
 
@@ -179,8 +179,6 @@ wait_ready(Host) ->
 	_ -> timer:sleep(100), wait_ready(Host)
     end.
 
-median(L) -> lists:nth((length(L) + 1) div 2, lists:sort(L)).
-
 percentile(L, P) ->
     S = lists:sort(L),
     lists:nth(max(1, min(length(S), round(P / 100 * length(S) + 0.5))), S).
@@ -219,9 +217,9 @@ rebuild(Host, Rounds) ->
 		 #{rebuild_ms := BuildMs} = mod_unread_server:info(Host),
 		 {SelectUs / 1.0e6, RebuildUs / 1.0e6, Selected, BuildMs / 1.0e3}
 	     end || _ <- lists:seq(1, Rounds)],
-    Build = median([B || {_, _, _, B} <- Pairs]),
-    Select = median([S || {S, _, _, _} <- Pairs]),
-    Rebuild = median([R || {_, R, _, _} <- Pairs]),
+    Build = unread_bench:median([B || {_, _, _, B} <- Pairs]),
+    Select = unread_bench:median([S || {S, _, _, _} <- Pairs]),
+    Rebuild = unread_bench:median([R || {_, R, _, _} <- Pairs]),
     [{_, _, Selected, _} | _] = Pairs,
     #{selected => Selected, rounds => Rounds,
       bare_select_s => Select, rebuild_s => Rebuild, rebuild_vs_select => Rebuild / Select,
