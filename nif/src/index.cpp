@@ -34,9 +34,7 @@ bool Index::insert(std::string_view user, const MessageHeader& message) {
 bool Index::insert(std::string_view user, const MessageView& message) {
     Shard& shard = shard_for(user);
     return shard.update(user, [&](UserQueue& queue, const std::string& key) {
-        if (!queue.insert(message)) return false;
-        shard.note_sender(message.from, key, 1);
-        return true;
+        return queue.insert(message, shard.view, key);
     });
 }
 
@@ -46,21 +44,7 @@ std::size_t Index::insert_all(std::string_view user, std::span<const MessageView
     return shard.update(user, [&](UserQueue& queue, const std::string& key) {
         queue.reserve_more(messages.size());
         std::size_t added = 0;
-        // A run of one sender (a rebuild reads a user's messages together,
-        // often from few senders) moves the view once.
-        std::string_view run_sender;
-        std::ptrdiff_t run = 0;
-        for (const MessageView& m : messages) {
-            if (!queue.insert(m)) continue;
-            ++added;
-            if (m.from != run_sender) {
-                shard.note_sender(run_sender, key, run);
-                run_sender = m.from;
-                run = 0;
-            }
-            ++run;
-        }
-        shard.note_sender(run_sender, key, run);
+        for (const MessageView& m : messages) added += queue.insert(m, shard.view, key) ? 1 : 0;
         return added;
     });
 }
@@ -74,11 +58,8 @@ bool Index::erase(std::string_view user, std::int64_t id, std::uint64_t key) {
         const auto it = shard.users.find(user);
         if (it == shard.users.end() || !it->second.contains(id, key)) return false;
     }
-    return shard.update(user, [&](UserQueue& queue, const std::string& user_key) {
-        const std::string* sender = queue.sender_of(id, key);
-        if (sender == nullptr) return false;
-        shard.note_sender(*sender, user_key, -1);
-        return queue.erase(id, key);
+    return shard.update(user, [&](UserQueue& queue, const std::string&) {
+        return queue.erase(id, key, shard.view);
     });
 }
 
@@ -96,10 +77,8 @@ void Index::clear() {
     for (auto& shard : shards_) {
         std::unique_lock lock(shard->mu);
         shard->ranking.clear();
-        shard->senders.clear();
-        shard->domains.clear();
-        shard->view_bytes = 0;
         shard->users.clear();
+        shard->view.clear();
         shard->messages = 0;
         shard->bytes = 0;
     }
@@ -115,17 +94,9 @@ UserDiff Index::replace_user(std::string_view user, std::vector<MessageHeader> m
         queue.for_each_key([&](std::int64_t id, std::uint64_t key) {
             if (wanted.count({id, key}) == 0) stale.emplace_back(id, key);
         });
-        for (const auto& [id, key] : stale) {
-            if (const std::string* sender = queue.sender_of(id, key)) {
-                shard.note_sender(*sender, user_key, -1);
-                d.removed += queue.erase(id, key) ? 1 : 0;
-            }
-        }
-        for (const MessageHeader& m : messages) {
-            if (!queue.insert(view_of(m))) continue;
-            ++d.added;
-            shard.note_sender(m.from, user_key, 1);
-        }
+        for (const auto& [id, key] : stale) d.removed += queue.erase(id, key, shard.view) ? 1 : 0;
+        for (const MessageHeader& m : messages)
+            d.added += queue.insert(view_of(m), shard.view, user_key) ? 1 : 0;
         d.count_after = queue.size();
         return d;
     });
@@ -273,24 +244,30 @@ void keep_top(std::vector<UserCount>& v, std::size_t limit) {
 
 template <class F>
 void Index::for_each_match(std::string_view name, SenderScope scope, F&& f) const {
+    std::vector<std::pair<const std::string*, std::size_t>> users;
     for (const auto& shard : shards_) {
         std::shared_lock lock(shard->mu);
+        users.clear();
+        std::size_t matched = 0;
         if (scope == SenderScope::jid) {
-            const auto it = shard->senders.find(name);
-            if (it != shard->senders.end()) f(*shard, 1, it->second.users);
-            continue;
+            const SenderEntry* sender = shard->view.find(name);
+            if (sender == nullptr) continue;
+            matched = 1;
+            users.reserve(sender->users);
+            for (const SenderLink* l = sender->head; l != nullptr; l = l->next)
+                users.emplace_back(l->user, l->count);
+        } else {
+            const DomainEntry* domain = shard->view.find_domain(name);
+            if (domain == nullptr) continue;
+            matched = domain->senders;
+            // Several senders of the domain may reach one user: add them up.
+            std::unordered_map<const std::string*, std::size_t> sum;
+            for (const SenderEntry* s = domain->head; s != nullptr; s = s->next_in_domain)
+                for (const SenderLink* l = s->head; l != nullptr; l = l->next)
+                    sum[l->user] += l->count;
+            users.assign(sum.begin(), sum.end());
         }
-        const auto d = shard->domains.find(name);
-        if (d == shard->domains.end()) continue;
-        if (d->second.size() == 1) {
-            f(*shard, 1, shard->senders.find(**d->second.begin())->second.users);
-            continue;
-        }
-        // Several senders of the domain may reach one user: add them up.
-        std::unordered_map<const std::string*, std::size_t> sum;
-        for (const std::string* sender : d->second)
-            for (const auto& [user, n] : shard->senders.find(*sender)->second.users) sum[user] += n;
-        f(*shard, d->second.size(), sum);
+        f(*shard, matched, users);
     }
 }
 
@@ -302,7 +279,9 @@ SenderImpact Index::sender_impact(std::string_view name, SenderScope scope,
         out.users += users.size();
         for (const auto& [user, n] : users) out.messages += n;
         if (scope == SenderScope::domain) {
-            for (const std::string* s : shard.domains.find(name)->second) senders.insert(*s);
+            for (const SenderEntry* s = shard.view.find_domain(name)->head; s != nullptr;
+                 s = s->next_in_domain)
+                senders.insert(*s->jid);
         } else {
             senders.insert(std::string(name));
         }
@@ -339,8 +318,9 @@ std::vector<SenderUserCount> Index::sender_view() const {
     std::vector<SenderUserCount> out;
     for (const auto& shard : shards_) {
         std::shared_lock lock(shard->mu);
-        for (const auto& [sender, su] : shard->senders)
-            for (const auto& [user, n] : su.users) out.push_back({sender, *user, n});
+        for (const auto& [sender, entry] : shard->view.senders())
+            for (const SenderLink* l = entry.head; l != nullptr; l = l->next)
+                out.push_back({sender, *l->user, l->count});
     }
     std::sort(out.begin(), out.end(), [](const SenderUserCount& a, const SenderUserCount& b) {
         return std::tie(a.sender, a.user) < std::tie(b.sender, b.user);

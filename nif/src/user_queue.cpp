@@ -19,11 +19,6 @@ std::string_view cap(std::string_view s) noexcept {
     return s.substr(0, n);
 }
 
-std::size_t string_heap(const std::string& s) noexcept {
-    // libstdc++ keeps up to 15 characters inside the string object.
-    return s.capacity() > 15 ? heap_bytes(s.capacity() + 1) : 0;
-}
-
 template <class S>
 bool less(const S& s, std::int64_t id, std::uint64_t key) noexcept {
     return s.id < id || (s.id == id && s.key < key);
@@ -60,24 +55,37 @@ bool UserQueue::contains(std::int64_t id, std::uint64_t key) const {
     return find(id, key) != messages_.end();
 }
 
-UserQueue::Sender& UserQueue::sender_for(std::string_view jid) {
+SenderLink& UserQueue::sender_for(std::string_view jid, SenderView& view, const std::string& user) {
+    // Most queues hold one or a few senders: a scan beats any lookup.
     for (const auto& s : senders_)
-        if (s->jid == jid) return *s;
-    auto& s = senders_.emplace_back(std::make_unique<Sender>(Sender{std::string(jid), 0}));
-    heap_ += heap_bytes(sizeof(Sender)) + string_heap(s->jid);
-    return *s;
+        if (*s->sender->jid == jid) return *s;
+    // Room first, so nothing can fail once the link is on the view.
+    senders_.reserve(senders_.size() + 1);
+    auto link = std::make_unique<SenderLink>();
+    view.attach(*link, jid, user);
+    heap_ += heap_bytes(sizeof(SenderLink));
+    return *senders_.emplace_back(std::move(link));
 }
 
-void UserQueue::drop_sender(Sender* sender) {
-    if (--sender->count > 0) return;
+void UserQueue::drop_sender(SenderLink* sender, SenderView& view) {
+    SenderView::add(*sender, -1);
+    if (sender->count > 0) return;
+    view.detach(*sender);
     const auto it = std::find_if(senders_.begin(), senders_.end(),
                                  [&](const auto& s) { return s.get() == sender; });
-    heap_ -= heap_bytes(sizeof(Sender)) + string_heap(sender->jid);
+    heap_ -= heap_bytes(sizeof(SenderLink));
     senders_.erase(it);
     if (senders_.empty()) senders_.shrink_to_fit();
 }
 
-bool UserQueue::insert(const MessageView& message) {
+void UserQueue::release(SenderView& view) noexcept {
+    for (const auto& s : senders_) {
+        SenderView::add(*s, -static_cast<std::ptrdiff_t>(s->count));
+        view.detach(*s);
+    }
+}
+
+bool UserQueue::insert(const MessageView& message, SenderView& view, const std::string& user) {
     const auto pos = lower_bound(message.id, message.key);
     if (pos != messages_.end() && pos->id == message.id && pos->key == message.key) return false;
 
@@ -90,23 +98,26 @@ bool UserQueue::insert(const MessageView& message) {
                   static_cast<std::uint16_t>(subject.size()),
                   static_cast<std::uint16_t>(preview.size()),
                   message.type};
-    if (const std::size_t len = subject.size() + preview.size(); len > 0) {
+    const std::size_t len = subject.size() + preview.size();
+    if (len > 0) {
         // for_overwrite: every byte is written below. An empty view may have
         // no data at all, so it is never handed to memcpy.
         stored.text = std::make_unique_for_overwrite<char[]>(len);
         if (!subject.empty()) std::memcpy(stored.text.get(), subject.data(), subject.size());
         if (!preview.empty())
             std::memcpy(stored.text.get() + subject.size(), preview.data(), preview.size());
-        heap_ += heap_bytes(len);
     }
-    Sender& sender = sender_for(message.from);
-    ++sender.count;
-    stored.sender = &sender;
     // Grow by half rather than double: the index holds many small queues.
+    // Grown before the sender is counted, so a failed allocation changes
+    // nothing.
     const auto at = pos - messages_.begin();
     if (messages_.size() == messages_.capacity())
         messages_.reserve(messages_.size() + messages_.size() / 2 + 1);
+    SenderLink& sender = sender_for(message.from, view, user);
+    SenderView::add(sender, 1);
+    stored.sender = &sender;
     messages_.insert(messages_.begin() + at, std::move(stored));
+    heap_ += heap_bytes(len);
     return true;
 }
 
@@ -114,13 +125,13 @@ void UserQueue::reserve_more(std::size_t more) {
     if (messages_.capacity() - messages_.size() < more) messages_.reserve(messages_.size() + more);
 }
 
-bool UserQueue::erase(std::int64_t id, std::uint64_t key) {
+bool UserQueue::erase(std::int64_t id, std::uint64_t key, SenderView& view) {
     const auto it = find(id, key);
     if (it == messages_.end()) return false;
     heap_ -= heap_bytes(std::size_t{it->subject_len} + it->preview_len);
-    Sender* sender = it->sender;
+    SenderLink* sender = it->sender;
     messages_.erase(it);
-    drop_sender(sender);
+    drop_sender(sender, view);
     // Give memory back once most of it is unused.
     if (messages_.size() * 4 < messages_.capacity()) messages_.shrink_to_fit();
     return true;
@@ -134,7 +145,7 @@ UserSummary UserQueue::summary() const {
 std::vector<SenderCount> UserQueue::senders() const {
     std::vector<SenderCount> out;
     out.reserve(senders_.size());
-    for (const auto& s : senders_) out.push_back({s->jid, s->count});
+    for (const auto& s : senders_) out.push_back({*s->sender->jid, s->count});
     std::sort(out.begin(), out.end(), [](const SenderCount& a, const SenderCount& b) {
         return a.count > b.count || (a.count == b.count && a.sender < b.sender);
     });
@@ -145,7 +156,7 @@ MessageHeader UserQueue::header_of(const Stored& s) {
     MessageHeader h;
     h.id = s.id;
     h.key = s.key;
-    h.from = s.sender->jid;
+    h.from = *s.sender->sender->jid;
     h.type = s.type;
     if (s.text) {
         h.subject.assign(s.text.get(), s.subject_len);
@@ -165,7 +176,7 @@ void UserQueue::page(std::size_t offset, std::size_t limit, std::string_view fro
         return;
     }
     for (auto it = messages_.rbegin(); it != messages_.rend() && limit > 0; ++it) {
-        if (it->sender->jid != from) continue;
+        if (*it->sender->sender->jid != from) continue;
         if (offset > 0) {
             --offset;
             continue;
@@ -204,14 +215,9 @@ void UserQueue::for_each_key(const std::function<void(std::int64_t, std::uint64_
 
 namespace unread {
 
-const std::string* UserQueue::sender_of(std::int64_t id, std::uint64_t key) const {
-    const auto it = find(id, key);
-    return it == messages_.end() ? nullptr : &it->sender->jid;
-}
-
 void UserQueue::for_each_sender(
     const std::function<void(const std::string&, std::size_t)>& f) const {
-    for (const auto& s : senders_) f(s->jid, s->count);
+    for (const auto& s : senders_) f(*s->sender->jid, s->count);
 }
 
 std::size_t UserQueue::count_before(std::int64_t cutoff) const {
@@ -223,7 +229,7 @@ std::size_t UserQueue::count_before(std::int64_t cutoff) const {
 void UserQueue::for_each_oldest(std::size_t n,
                                 const std::function<void(const std::string&)>& f) const {
     n = std::min(n, messages_.size());
-    for (std::size_t i = 0; i < n; ++i) f(messages_[i].sender->jid);
+    for (std::size_t i = 0; i < n; ++i) f(*messages_[i].sender->sender->jid);
 }
 
 }  // namespace unread

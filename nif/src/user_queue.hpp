@@ -1,5 +1,7 @@
 // The unread messages of one user, ordered by id, with per-sender counts.
-// Not thread-safe: its Shard's lock guards it.
+// Its per-sender entries are links of its shard's SenderView, so every
+// change of them goes through that view. Not thread-safe: its Shard's lock
+// guards it.
 #pragma once
 
 #include <cstddef>
@@ -12,16 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "sender_view.hpp"
 #include "unread/message.hpp"
 
 namespace unread {
-
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-        return std::hash<std::string_view>{}(s);
-    }
-};
 
 class UserQueue {
   public:
@@ -29,11 +25,15 @@ class UserQueue {
     UserQueue(UserQueue&&) noexcept = default;
     UserQueue& operator=(UserQueue&&) noexcept = default;
 
-    // Both return false when nothing changed.
-    bool insert(const MessageView& message);
+    // Both return false when nothing changed. `user` is this queue's key in
+    // its shard, which the view's links point at.
+    bool insert(const MessageView& message, SenderView& view, const std::string& user);
     // Room for `more` messages beyond the current ones, in one allocation.
     void reserve_more(std::size_t more);
-    bool erase(std::int64_t id, std::uint64_t key);
+    bool erase(std::int64_t id, std::uint64_t key, SenderView& view);
+    // Takes every per-sender entry off the view, before the queue is dropped
+    // with its messages.
+    void release(SenderView& view) noexcept;
 
     std::size_t size() const noexcept { return messages_.size(); }
     bool empty() const noexcept { return messages_.empty(); }
@@ -47,8 +47,6 @@ class UserQueue {
     // Calls f(id, key) for every message, oldest first.
     void for_each_key(const std::function<void(std::int64_t, std::uint64_t)>& f) const;
     bool contains(std::int64_t id, std::uint64_t key) const;
-    // The sender's bare JID of a message, or null; valid until it is erased.
-    const std::string* sender_of(std::int64_t id, std::uint64_t key) const;
     // Calls f(sender, count) for every sender of the queue.
     void for_each_sender(const std::function<void(const std::string&, std::size_t)>& f) const;
     // Messages with an id below `cutoff` (ids are sorted: a binary search).
@@ -60,16 +58,12 @@ class UserQueue {
     std::pair<std::size_t, std::size_t> differences(const UserQueue& other) const;
 
   private:
-    struct Sender {
-        std::string jid;
-        std::size_t count;
-    };
     struct Stored {
         std::int64_t id;
         std::uint64_t key;
-        // Senders live in their own allocations, so this stays valid while
-        // senders_ grows; a sender is dropped only when no message has it.
-        Sender* sender;
+        // Links live in their own allocations, so this stays valid while
+        // senders_ grows; a link is dropped only when no message has it.
+        SenderLink* sender;
         // Subject then preview, in one allocation: most messages have no
         // subject, and one allocation per message keeps the index small.
         std::unique_ptr<char[]> text;
@@ -84,13 +78,13 @@ class UserQueue {
     std::vector<Stored>::iterator find(std::int64_t id, std::uint64_t key);
     std::vector<Stored>::const_iterator find(std::int64_t id, std::uint64_t key) const;
     std::vector<Stored>::iterator lower_bound(std::int64_t id, std::uint64_t key);
-    Sender& sender_for(std::string_view jid);
-    void drop_sender(Sender* sender);
+    SenderLink& sender_for(std::string_view jid, SenderView& view, const std::string& user);
+    void drop_sender(SenderLink* sender, SenderView& view);
     static MessageHeader header_of(const Stored& s);
 
     std::vector<Stored> messages_;
-    std::vector<std::unique_ptr<Sender>> senders_;
-    std::size_t heap_ = 0;  // text and sender allocations
+    std::vector<std::unique_ptr<SenderLink>> senders_;
+    std::size_t heap_ = 0;  // text and link allocations
 };
 
 }  // namespace unread

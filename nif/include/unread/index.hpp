@@ -95,7 +95,7 @@ class Index {
   private:
     Shard& shard_for(std::string_view user) const noexcept;
     // Calls f(shard, senders_matched, users) per shard holding a match, under
-    // the shard's shared lock; `users` maps user keys to message counts.
+    // the shard's shared lock; `users` pairs user keys with message counts.
     template <class F>
     void for_each_match(std::string_view name, SenderScope scope, F&& f) const;
 
