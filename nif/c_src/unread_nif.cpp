@@ -15,6 +15,7 @@
 
 #include "atoms.hpp"
 #include "offline_record.hpp"
+#include "reaper.hpp"
 #include "spool_row.hpp"
 #include "terms.hpp"
 #include "unread/index.hpp"
@@ -40,9 +41,14 @@ ErlNifResourceType* index_type(ErlNifEnv* env) {
     return static_cast<ErlNifResourceType*>(enif_priv_data(env));
 }
 
+Reaper& reaper() {
+    static Reaper r([] { live_indexes.fetch_sub(1); });
+    return r;
+}
+
 void destroy_index(ErlNifEnv*, void* obj) {
     auto* resource = static_cast<IndexResource*>(obj);
-    if (resource->index) live_indexes.fetch_sub(1);
+    reaper().give(std::move(resource->index));
     std::destroy_at(resource);
 }
 
@@ -619,6 +625,11 @@ int upgrade(ErlNifEnv* env, void** priv, void**, ERL_NIF_TERM) {
         env, priv, static_cast<ErlNifResourceFlags>(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER));
 }
 
+// The library is going away: its reaper's thread must not outlive its code.
+void unload(ErlNifEnv*, void*) {
+    reaper().stop();
+}
+
 ErlNifFunc nif_funcs[] = {
     {"new", 0, new_index, 0},
     {"insert", 3, insert, 0},
@@ -648,4 +659,4 @@ ErlNifFunc nif_funcs[] = {
 }  // namespace unread::nif
 
 ERL_NIF_INIT(unread_nif, unread::nif::nif_funcs, unread::nif::load, nullptr, unread::nif::upgrade,
-             nullptr)
+             unread::nif::unload)

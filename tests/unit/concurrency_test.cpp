@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
 
+#include "reaper.hpp"
 #include "unread/index.hpp"
 
 namespace unread {
@@ -163,6 +167,59 @@ TEST(IndexConcurrency, SenderViewStaysExactUnderConcurrentWriters) {
     for (const auto& e : expected) domain_total += e.count;
     EXPECT_EQ(index.sender_impact("example.com", SenderScope::domain, 0).messages, domain_total);
     EXPECT_EQ(domain_total, index.total());
+}
+
+// The reaper frees what any thread hands it, on its own thread, and frees
+// everything still queued when it stops.
+std::atomic<int> reaped{0};
+std::mutex reaper_threads_mu;
+std::vector<std::thread::id> reaper_threads;
+
+void note_reaped() {
+    std::lock_guard lock(reaper_threads_mu);
+    reaper_threads.push_back(std::this_thread::get_id());
+    ++reaped;
+}
+
+TEST(IndexConcurrency, ReaperFreesIndexesOffTheCallersThreads) {
+    reaped = 0;
+    reaper_threads.clear();
+    constexpr int kGivers = 4;
+    constexpr int kPerGiver = 25;
+    std::vector<std::thread::id> givers;
+    {
+        nif::Reaper reaper(note_reaped);
+        std::vector<std::thread> threads;
+        std::mutex givers_mu;
+        for (int g = 0; g < kGivers; ++g) {
+            threads.emplace_back([&, g] {
+                {
+                    std::lock_guard lock(givers_mu);
+                    givers.push_back(std::this_thread::get_id());
+                }
+                for (int i = 0; i < kPerGiver; ++i) {
+                    auto index = std::make_unique<Index>(4);
+                    for (int m = 0; m < 50; ++m)
+                        index->insert("user" + std::to_string(m % 5),
+                                      msg(m, static_cast<std::uint64_t>(g)));
+                    reaper.give(std::move(index));
+                }
+            });
+        }
+        for (auto& t : threads) t.join();
+        reaper.stop();  // joins: everything given is freed by now
+        EXPECT_EQ(reaped.load(), kGivers * kPerGiver);
+        // Stopped, it frees on the caller's thread instead of losing it.
+        reaper.give(std::make_unique<Index>(1));
+        EXPECT_EQ(reaped.load(), kGivers * kPerGiver + 1);
+    }
+    std::lock_guard lock(reaper_threads_mu);
+    ASSERT_EQ(reaper_threads.size(), static_cast<std::size_t>(kGivers * kPerGiver + 1));
+    for (std::size_t i = 0; i + 1 < reaper_threads.size(); ++i) {
+        EXPECT_NE(reaper_threads[i], std::this_thread::get_id());
+        EXPECT_EQ(std::count(givers.begin(), givers.end(), reaper_threads[i]), 0);
+    }
+    EXPECT_EQ(reaper_threads.back(), std::this_thread::get_id());
 }
 
 }  // namespace
