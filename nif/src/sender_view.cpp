@@ -5,11 +5,6 @@
 namespace unread {
 namespace {
 
-std::size_t string_heap(const std::string& s) noexcept {
-    // libstdc++ keeps up to 15 characters inside the string object.
-    return s.capacity() > 15 ? heap_bytes(s.capacity() + 1) : 0;
-}
-
 // A node is the element, the next pointer and the cached hash of its key.
 template <class Map>
 constexpr std::size_t node_bytes() noexcept {
@@ -22,12 +17,34 @@ std::size_t buckets_bytes(const Map& m) noexcept {
     return m.bucket_count() > 1 ? heap_bytes(m.bucket_count() * sizeof(void*)) : 0;
 }
 
-}  // namespace
-
-std::string_view SenderView::domain_of(std::string_view sender) noexcept {
+// The domain part of a sender's bare JID ("lserver" for a server's JID).
+std::string_view domain_of(std::string_view sender) noexcept {
     const auto at = sender.find('@');
     return at == std::string_view::npos ? sender : sender.substr(at + 1);
 }
+
+// The two intrusive lists of the view (a sender's links, a domain's
+// senders), named by the node's prev and next members.
+template <class Node>
+void push_front(Node*& head, Node& node, Node* Node::*prev, Node* Node::*next) noexcept {
+    node.*prev = nullptr;
+    node.*next = head;
+    if (head != nullptr) head->*prev = &node;
+    head = &node;
+}
+
+template <class Node>
+void unlink(Node*& head, Node& node, Node* Node::*prev, Node* Node::*next) noexcept {
+    if (node.*prev != nullptr) {
+        node.*prev->*next = node.*next;
+    } else {
+        head = node.*next;
+    }
+    if (node.*next != nullptr) node.*next->*prev = node.*prev;
+    node.*prev = node.*next = nullptr;
+}
+
+}  // namespace
 
 SenderEntry& SenderView::sender_for(std::string_view jid) {
     const auto found = senders_.find(jid);
@@ -38,25 +55,23 @@ SenderEntry& SenderView::sender_for(std::string_view jid) {
     DomainEntry& domain = d->second;
     if (fresh) {
         domain.name = &d->first;
-        node_bytes_ += node_bytes<Domains>() + string_heap(d->first);
+        node_bytes_ += node_bytes<Domains>() + string_heap_bytes(d->first);
     }
     Senders::iterator s;
     try {
         s = senders_.try_emplace(std::string(jid)).first;
     } catch (...) {
         if (fresh) {
-            node_bytes_ -= node_bytes<Domains>() + string_heap(d->first);
+            node_bytes_ -= node_bytes<Domains>() + string_heap_bytes(d->first);
             domains_.erase(d);
         }
         throw;
     }
     auto& [key, sender] = *s;
     sender.jid = &key;
-    node_bytes_ += node_bytes<Senders>() + string_heap(key);
+    node_bytes_ += node_bytes<Senders>() + string_heap_bytes(key);
     sender.domain = &domain;
-    sender.next_in_domain = domain.head;
-    if (domain.head != nullptr) domain.head->prev_in_domain = &sender;
-    domain.head = &sender;
+    push_front(domain.head, sender, &SenderEntry::prev_in_domain, &SenderEntry::next_in_domain);
     ++domain.senders;
     return sender;
 }
@@ -66,40 +81,25 @@ void SenderView::attach(SenderLink& link, std::string_view jid, const std::strin
     link.sender = &sender;
     link.user = &user;
     link.count = 0;
-    link.prev = nullptr;
-    link.next = sender.head;
-    if (sender.head != nullptr) sender.head->prev = &link;
-    sender.head = &link;
+    push_front(sender.head, link, &SenderLink::prev, &SenderLink::next);
     ++sender.users;
 }
 
 void SenderView::detach(SenderLink& link) {
     SenderEntry& sender = *link.sender;
-    if (link.prev != nullptr) {
-        link.prev->next = link.next;
-    } else {
-        sender.head = link.next;
-    }
-    if (link.next != nullptr) link.next->prev = link.prev;
-    link.prev = link.next = nullptr;
+    unlink(sender.head, link, &SenderLink::prev, &SenderLink::next);
     if (--sender.users == 0) drop(sender);
 }
 
 void SenderView::drop(SenderEntry& sender) {
     DomainEntry& domain = *sender.domain;
-    if (sender.prev_in_domain != nullptr) {
-        sender.prev_in_domain->next_in_domain = sender.next_in_domain;
-    } else {
-        domain.head = sender.next_in_domain;
-    }
-    if (sender.next_in_domain != nullptr)
-        sender.next_in_domain->prev_in_domain = sender.prev_in_domain;
+    unlink(domain.head, sender, &SenderEntry::prev_in_domain, &SenderEntry::next_in_domain);
     if (--domain.senders == 0) {
-        node_bytes_ -= node_bytes<Domains>() + string_heap(*domain.name);
+        node_bytes_ -= node_bytes<Domains>() + string_heap_bytes(*domain.name);
         // Found first: erasing by key would hand erase the key it frees.
         domains_.erase(domains_.find(*domain.name));
     }
-    node_bytes_ -= node_bytes<Senders>() + string_heap(*sender.jid);
+    node_bytes_ -= node_bytes<Senders>() + string_heap_bytes(*sender.jid);
     senders_.erase(senders_.find(*sender.jid));
 }
 

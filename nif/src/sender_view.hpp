@@ -4,8 +4,8 @@
 //
 // A (sender, user) pair is the user queue's own per-sender entry, a
 // SenderLink, threaded onto an intrusive list of its sender: a message from
-// a sender the queue already has costs the view nothing (its count is the
-// link's), and a new pair costs one lookup of the sender. The queue's
+// a sender the queue already has costs the view nothing (the link's count
+// is the pair's), and a new pair costs one lookup of the sender. The queue's
 // entries name their sender through the view, so a sender's JID is stored
 // once per shard, not once per queue.
 #pragma once
@@ -33,7 +33,6 @@ struct SenderLink {
 
 struct SenderEntry {
     const std::string* jid = nullptr;  // the key of this entry in SenderView
-    std::size_t messages = 0;
     std::size_t users = 0;
     SenderLink* head = nullptr;
     DomainEntry* domain = nullptr;
@@ -60,15 +59,8 @@ class SenderView {
     // its sender's list, creating the sender (and its domain) if needed.
     void attach(SenderLink& link, std::string_view jid, const std::string& user);
     // Takes a link off its sender's list, dropping the sender (and its
-    // domain) once no user holds its messages. The link's count must
-    // already be zero.
+    // domain) once no user holds its messages.
     void detach(SenderLink& link);
-    // Moves a sender's message total; links hold the per-user counts.
-    static void add(SenderLink& link, std::ptrdiff_t delta) noexcept {
-        link.count = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(link.count) + delta);
-        link.sender->messages =
-            static_cast<std::size_t>(static_cast<std::ptrdiff_t>(link.sender->messages) + delta);
-    }
 
     const SenderEntry* find(std::string_view jid) const;
     const DomainEntry* find_domain(std::string_view domain) const;
@@ -79,9 +71,6 @@ class SenderView {
     // Bytes of the senders' and domains' nodes, names and bucket arrays
     // (links are counted by the queues that hold them).
     std::size_t bytes() const noexcept;
-
-    // The domain part of a sender's bare JID ("lserver" for a server's JID).
-    static std::string_view domain_of(std::string_view sender) noexcept;
 
   private:
     SenderEntry& sender_for(std::string_view jid);

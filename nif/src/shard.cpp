@@ -5,8 +5,7 @@
 namespace unread {
 
 std::size_t Shard::user_node_bytes(const std::string& user) noexcept {
-    const std::size_t key_heap = user.capacity() > 15 ? heap_bytes(user.capacity() + 1) : 0;
-    return heap_bytes(sizeof(Users::value_type) + 2 * sizeof(void*)) + key_heap;
+    return heap_bytes(sizeof(Users::value_type) + 2 * sizeof(void*)) + string_heap_bytes(user);
 }
 
 std::size_t Shard::rank_node_bytes() noexcept {

@@ -68,8 +68,7 @@ SenderLink& UserQueue::sender_for(std::string_view jid, SenderView& view, const 
 }
 
 void UserQueue::drop_sender(SenderLink* sender, SenderView& view) {
-    SenderView::add(*sender, -1);
-    if (sender->count > 0) return;
+    if (--sender->count > 0) return;
     view.detach(*sender);
     const auto it = std::find_if(senders_.begin(), senders_.end(),
                                  [&](const auto& s) { return s.get() == sender; });
@@ -79,10 +78,7 @@ void UserQueue::drop_sender(SenderLink* sender, SenderView& view) {
 }
 
 void UserQueue::release(SenderView& view) noexcept {
-    for (const auto& s : senders_) {
-        SenderView::add(*s, -static_cast<std::ptrdiff_t>(s->count));
-        view.detach(*s);
-    }
+    for (const auto& s : senders_) view.detach(*s);
 }
 
 bool UserQueue::insert(const MessageView& message, SenderView& view, const std::string& user) {
@@ -114,7 +110,7 @@ bool UserQueue::insert(const MessageView& message, SenderView& view, const std::
     if (messages_.size() == messages_.capacity())
         messages_.reserve(messages_.size() + messages_.size() / 2 + 1);
     SenderLink& sender = sender_for(message.from, view, user);
-    SenderView::add(sender, 1);
+    ++sender.count;
     stored.sender = &sender;
     messages_.insert(messages_.begin() + at, std::move(stored));
     heap_ += heap_bytes(len);
@@ -214,11 +210,6 @@ void UserQueue::for_each_key(const std::function<void(std::int64_t, std::uint64_
 }  // namespace unread
 
 namespace unread {
-
-void UserQueue::for_each_sender(
-    const std::function<void(const std::string&, std::size_t)>& f) const {
-    for (const auto& s : senders_) f(*s->sender->jid, s->count);
-}
 
 std::size_t UserQueue::count_before(std::int64_t cutoff) const {
     const auto it = std::lower_bound(messages_.begin(), messages_.end(), cutoff,

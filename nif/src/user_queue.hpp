@@ -47,8 +47,6 @@ class UserQueue {
     // Calls f(id, key) for every message, oldest first.
     void for_each_key(const std::function<void(std::int64_t, std::uint64_t)>& f) const;
     bool contains(std::int64_t id, std::uint64_t key) const;
-    // Calls f(sender, count) for every sender of the queue.
-    void for_each_sender(const std::function<void(const std::string&, std::size_t)>& f) const;
     // Messages with an id below `cutoff` (ids are sorted: a binary search).
     std::size_t count_before(std::int64_t cutoff) const;
     // Calls f(sender) for each of the first `n` messages, oldest first.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace unread {
@@ -16,6 +17,12 @@ constexpr std::size_t heap_bytes(std::size_t n) noexcept {
     if (n == 0) return 0;
     const std::size_t chunk = (n + sizeof(std::size_t) + 15) & ~std::size_t{15};
     return chunk < 32 ? 32 : chunk;
+}
+
+// Heap bytes of a string's own buffer: libstdc++ keeps up to 15 characters
+// inside the string object.
+inline std::size_t string_heap_bytes(const std::string& s) noexcept {
+    return s.capacity() > 15 ? heap_bytes(s.capacity() + 1) : 0;
 }
 
 }  // namespace unread
