@@ -1,5 +1,7 @@
 #include "reaper.hpp"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace unread::nif {
@@ -26,6 +28,9 @@ void Reaper::give(std::unique_ptr<Index> index) noexcept {
 }
 
 void Reaper::run() noexcept {
+    // Its own name: a thread inherits its creator's, and under top or perf
+    // the freeing would otherwise be counted as a scheduler's work.
+    pthread_setname_np(pthread_self(), kThreadName);
     std::unique_lock lock(mu_);
     for (;;) {
         wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

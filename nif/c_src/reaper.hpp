@@ -17,6 +17,9 @@ namespace unread::nif {
 
 class Reaper {
   public:
+    // The thread's name, as top and perf show it (at most 15 characters).
+    static constexpr const char* kThreadName = "unread_reaper";
+
     // on_freed runs on the reaper's thread after each index is freed.
     explicit Reaper(void (*on_freed)()) noexcept : on_freed_(on_freed) {}
     ~Reaper() { stop(); }

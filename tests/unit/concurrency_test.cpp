@@ -1,5 +1,6 @@
 // Many threads at once on one index. Built and run under TSan in CI.
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -174,16 +175,21 @@ TEST(IndexConcurrency, SenderViewStaysExactUnderConcurrentWriters) {
 std::atomic<int> reaped{0};
 std::mutex reaper_threads_mu;
 std::vector<std::thread::id> reaper_threads;
+std::vector<std::string> reaper_thread_names;
 
 void note_reaped() {
     std::lock_guard lock(reaper_threads_mu);
     reaper_threads.push_back(std::this_thread::get_id());
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    reaper_thread_names.emplace_back(name);
     ++reaped;
 }
 
 TEST(IndexConcurrency, ReaperFreesIndexesOffTheCallersThreads) {
     reaped = 0;
     reaper_threads.clear();
+    reaper_thread_names.clear();
     constexpr int kGivers = 4;
     constexpr int kPerGiver = 25;
     std::vector<std::thread::id> givers;
@@ -218,6 +224,7 @@ TEST(IndexConcurrency, ReaperFreesIndexesOffTheCallersThreads) {
     for (std::size_t i = 0; i + 1 < reaper_threads.size(); ++i) {
         EXPECT_NE(reaper_threads[i], std::this_thread::get_id());
         EXPECT_EQ(std::count(givers.begin(), givers.end(), reaper_threads[i]), 0);
+        EXPECT_EQ(reaper_thread_names[i], "unread_reaper");
     }
     EXPECT_EQ(reaper_threads.back(), std::this_thread::get_id());
 }
