@@ -132,11 +132,14 @@ remove_user_messages(Host, LUser, Match, mod_unread_mnesia) ->
 	{atomic, N} -> flush_cache(Host, LUser), N;
 	{aborted, Reason} -> erlang:error({purge_failed, LUser, Host, Reason})
     end;
-remove_user_messages(Host, LUser, {sender, Match}, mod_unread_sql) ->
+remove_user_messages(Host, LUser, {sender, _} = Match, mod_unread_sql) ->
+    %% Each row read as the index reads it (mod_unread_sql:record/5), and
+    %% matched as on mnesia: a row the index does not hold (one mod_offline
+    %% could not deliver either) is not removed.
     F = fun() ->
 		{selected, Rows} =
 		    ejabberd_sql:sql_query_t(
-		      ?SQL("select @(seq)d, @(xml)s from spool"
+		      ?SQL("select @(seq)d, @(xml)s, @(created_at)s from spool"
 			   " where username=%(LUser)s and server_host=%(Host)s")),
 		lists:sum(
 		  [begin
@@ -145,7 +148,9 @@ remove_user_messages(Host, LUser, {sender, Match}, mod_unread_sql) ->
 			     ?SQL("delete from spool where username=%(LUser)s"
 				  " and server_host=%(Host)s and seq=%(Seq)d")),
 		       N
-		   end || {Seq, XML} <- Rows, sender_matches(xml_sender(XML), Match)])
+		   end || {Seq, XML, CreatedAt} <- Rows,
+			  {ok, R} <- [mod_unread_sql:record(LUser, Host, Seq, XML, CreatedAt)],
+			  record_matches(R, Match)])
 	end,
     case ejabberd_sql:sql_transaction(Host, F) of
 	{atomic, 0} -> 0;
@@ -164,23 +169,11 @@ record_matches(_, _) ->
 bare(<<>>, S) -> S;
 bare(U, S) -> <<U/binary, $@, S/binary>>.
 
-sender_matches(undefined, _) -> false;
 sender_matches(Sender, {jid, Name}) -> Sender == Name;
 sender_matches(Sender, {domain, D}) ->
     case binary:split(Sender, <<"@">>) of
 	[S] -> S == D;
 	[_, S] -> S == D
-    end.
-
-%% The sender's bare JID of a spool row, as mod_unread_sql reads it (the
-%% from attribute of the stored message); undefined for a row it cannot
-%% read, which the index does not hold either.
-xml_sender(XML) ->
-    try
-	#xmlel{} = El = fxml_stream:parse_element(XML),
-	#jid{luser = U, lserver = S} = jid:decode(fxml:get_tag_attr_s(<<"from">>, El)),
-	bare(U, S)
-    catch _:_ -> undefined
     end.
 
 usec({Mega, Sec, Micro}) -> (Mega * 1000000 + Sec) * 1000000 + Micro;

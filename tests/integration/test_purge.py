@@ -276,6 +276,29 @@ def test_chatadm_purge_asks_on_a_terminal(node, traffic, creds):
     assert store_messages(node) == traffic
 
 
+def test_purge_leaves_rows_the_index_cannot_read(node, traffic):
+    """A spool row whose recipient does not decode is one mod_offline cannot
+    deliver and the index does not hold: a purge of its sender removes what
+    the dry run counted, not that row."""
+    if node.sql is None:
+        pytest.skip("SQL rows only: mnesia holds records already decoded")
+    sender, user = jid("junk"), "u31"
+    node.sql.insert_spool_row(user, HOST, sqldb.offline_message_xml(sender, jid(user), "ok"))
+    node.sql.insert_spool_row(user, HOST, sqldb.offline_message_xml(sender, "", "unreadable"))
+    deadline = time.time() + 30
+    while purge(node, sender, dry_run=True)["messages"] != 1:
+        assert time.time() < deadline, "the index did not take the readable row"
+        time.sleep(0.2)
+    r = purge(node, sender, dry_run=False)
+    assert (r["messages"], r["users"]) == (1, 1), r
+    rows = node.sql.query(f"SELECT xml FROM spool WHERE username = '{user}'")
+    assert len(rows) == 1 and "unreadable" in rows[0][0], rows
+    node.sql.execute(f"DELETE FROM spool WHERE username = '{user}'")
+    assert store_messages(node) == traffic
+    wait_index(node)
+    assert_consistent(node)
+
+
 def test_purge_removes_exactly_the_senders_messages(node, traffic):
     spam = matching(traffic, lambda s: s == jid("spam"))
     messages, per_user = summary(spam)
