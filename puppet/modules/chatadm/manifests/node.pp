@@ -25,6 +25,13 @@
 #   (hosts, listen, modules, ...) are refused.
 # @param queue_limit
 #   Offline messages kept per user (admins: 5000).
+# @param metrics_port
+#   Port of a plain-HTTP listener serving mod_unread's Prometheus metrics
+#   at /metrics; none by default.
+# @param metrics_sources
+#   Addresses (with a prefix length, as 192.0.2.0/24) that may read
+#   /metrics: given, mod_unread's metrics_access is set to them; empty,
+#   mod_unread's own default (loopback only) applies.
 # @param c2s_port
 #   XMPP client port.
 # @param dist_port_range
@@ -43,6 +50,8 @@ class chatadm::node (
   Hash[String[1], Hash[String[1], Data]] $extra_modules = {},
   Hash[String[1], Data] $top_level_options = {},
   Integer[1] $queue_limit = 5000,
+  Optional[Stdlib::Port] $metrics_port = undef,
+  Array[Stdlib::IP::Address] $metrics_sources = [],
   Stdlib::Port $c2s_port = 5222,
   Pattern[/\A\d+-\d+\z/] $dist_port_range = '4200-4210',
   Boolean $wipe_spool_on_rename = true,

@@ -25,6 +25,13 @@ class chatadm::node::config {
     }
   }
 
+  # Readers of /metrics are the template's access rule `metrics`, unless
+  # mod_unread's options name another.
+  $mod_unread_options = $chatadm::node::metrics_sources.empty ? {
+    true    => $chatadm::node::mod_unread_options,
+    default => { 'metrics_access' => 'metrics' } + $chatadm::node::mod_unread_options,
+  }
+
   file { '/etc/ejabberd/ejabberd.yml':
     ensure  => file,
     owner   => 'ejabberd',
@@ -38,7 +45,9 @@ class chatadm::node::config {
         api_port             => $chatadm::api_port,
         health_check_sources => $health_check_sources,
         queue_limit          => $chatadm::node::queue_limit,
-        mod_unread_options   => $chatadm::node::mod_unread_options,
+        mod_unread_options   => $mod_unread_options,
+        metrics_port         => $chatadm::node::metrics_port,
+        metrics_sources      => $chatadm::node::metrics_sources,
         extra_modules        => $chatadm::node::extra_modules,
         top_level_options    => $chatadm::node::top_level_options,
     }),

@@ -118,6 +118,37 @@ describe 'chatadm::node' do
     it { is_expected.to contain_file('/etc/ejabberd/ejabberd.yml').with_content(%r{^  mod_unread: \{\}$}) }
   end
 
+  context 'with a metrics listener' do
+    let(:params) { { 'metrics_port' => 9280, 'metrics_sources' => ['192.168.56.0/24', '2001:db8::/64'] } }
+    let(:yml) { YAML.safe_load(catalogue.resource('File', '/etc/ejabberd/ejabberd.yml')[:content]) }
+
+    it 'serves /metrics over plain HTTP on that port, to those addresses only' do
+      metrics = yml['listen'].find { |l| l['port'] == 9280 }
+      expect(metrics).to include('module' => 'ejabberd_http', 'request_handlers' => { '/metrics' => 'mod_unread_metrics' })
+      expect(metrics).not_to include('tls')
+      expect(yml['acl']['metrics_readers']).to eq('ip' => ['192.168.56.0/24', '2001:db8::/64'])
+      expect(yml['access_rules']['metrics']).to eq('allow' => 'metrics_readers')
+      expect(yml['modules']['mod_unread']).to include('metrics_access' => 'metrics', 'preview_length' => 64)
+    end
+  end
+
+  context 'with a metrics listener and no readers named' do
+    let(:params) { { 'metrics_port' => 9280 } }
+    let(:yml) { YAML.safe_load(catalogue.resource('File', '/etc/ejabberd/ejabberd.yml')[:content]) }
+
+    it "leaves mod_unread's loopback-only default" do
+      expect(yml['listen'].map { |l| l['port'] }).to include(9280)
+      expect(yml['acl']).not_to include('metrics_readers')
+      expect(yml['modules']['mod_unread']).not_to include('metrics_access')
+    end
+  end
+
+  context 'with a metrics reader that is not an address' do
+    let(:params) { { 'metrics_port' => 9280, 'metrics_sources' => ['prometheus.example'] } }
+
+    it { is_expected.to compile.and_raise_error(%r{metrics_sources}) }
+  end
+
   context 'with extra modules' do
     let(:params) do
       {
