@@ -133,13 +133,13 @@ remove_user_messages(Host, LUser, Match, mod_unread_mnesia) ->
 	{aborted, Reason} -> erlang:error({purge_failed, LUser, Host, Reason})
     end;
 remove_user_messages(Host, LUser, {sender, _} = Match, mod_unread_sql) ->
-    %% Each row read as the index reads it (mod_unread_sql:record/5), and
-    %% matched as on mnesia: a row the index does not hold (one mod_offline
-    %% could not deliver either) is not removed.
+    %% The user's rows read as the index reads them (mod_unread_sql:records/2,
+    %% one scan of them all), and matched as on mnesia: a row the index does
+    %% not hold (one mod_offline could not deliver either) is not removed.
     F = fun() ->
 		{selected, Rows} =
 		    ejabberd_sql:sql_query_t(
-		      ?SQL("select @(seq)d, @(xml)s, @(created_at)s from spool"
+		      ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
 			   " where username=%(LUser)s and server_host=%(Host)s")),
 		lists:sum(
 		  [begin
@@ -148,8 +148,7 @@ remove_user_messages(Host, LUser, {sender, _} = Match, mod_unread_sql) ->
 			     ?SQL("delete from spool where username=%(LUser)s"
 				  " and server_host=%(Host)s and seq=%(Seq)d")),
 		       N
-		   end || {Seq, XML, CreatedAt} <- Rows,
-			  {ok, R} <- [mod_unread_sql:record(LUser, Host, Seq, XML, CreatedAt)],
+		   end || #offline_msg{expire = {seq, Seq}} = R <- mod_unread_sql:records(Host, Rows),
 			  record_matches(R, Match)])
 	end,
     case ejabberd_sql:sql_transaction(Host, F) of

@@ -26,6 +26,8 @@
 -export([check/1, subscribe/1, unsubscribe/1, fold/3, load/4, read_user/2, classify/2]).
 %% For mod_unread_sql_log and mod_unread_sql_schema.
 -export([record/5, sql_type/1]).
+%% For mod_unread_purge.
+-export([records/2]).
 %% The reference path the scanner is tested against.
 -export([parsed_record/5]).
 
@@ -170,6 +172,10 @@ page_reader(Owner, Host, ChunkSize) ->
 	    end
     end.
 
+%% The records of spool rows {Seq, LUser, XML, CreatedAt}, in their order, as
+%% record/5 makes each, with one scan of them all; rows that make no record
+%% are left out.
+-spec records(binary(), [{integer(), binary(), binary(), binary()}]) -> [#offline_msg{}].
 records(Host, Rows) ->
     lists:flatmap(
       fun({declined, {Seq, LUser, XML, CreatedAt}}) ->
