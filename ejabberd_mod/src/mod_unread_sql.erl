@@ -28,8 +28,10 @@
 -export([record/5, sql_type/1]).
 %% For mod_unread_purge.
 -export([records/2]).
-%% The reference path the scanner is tested against.
--export([parsed_record/5]).
+%% The reference path the scanner is tested against; the rebuild's ranges.
+-export([parsed_record/5, split/3]).
+%% The rebuild's reading alone, for bench/unread_sql_bench.erl.
+-export([read_pages/3]).
 
 -include("xmpp.hrl").
 -include("logger.hrl").
@@ -85,11 +87,13 @@ classify({mod_unread_sql, _OtherHost, _Op}, _Host) ->
 classify(_Msg, _Host) ->
     unknown.
 
-%% Pages through the host's spool by seq (its keyset), one page fetched
-%% while the one before is parsed and indexed, so no more than two pages
-%% are in memory whatever the table's size. A row written or deleted
-%% meanwhile, before or after the page being read, is in the change log
-%% the server replays afterwards.
+%% Reads the host's spool in pages by seq (its keyset), with ?READERS
+%% readers, each paging through its own range of seqs, while this process
+%% hands the pages to Fun one at a time. A reader fetches its next page only
+%% once its last one is taken, so no more than two pages a reader are in
+%% memory whatever the table's size. A row written or deleted meanwhile, in
+%% a range or above them all, is in the change log the server replays
+%% afterwards.
 fold(Host, ChunkSize, Fun) ->
     read_pages(Host, ChunkSize,
 	       fun(Rows) ->
@@ -111,65 +115,103 @@ load(Host, ChunkSize, Index, PreviewChars) ->
 		       N + length(Recs)
 	       end).
 
+%% One reader's chain of work (query, the database, ejabberd's driver
+%% decoding the rows) is a row of waits: with one reader, a third of a
+%% two-core host sat idle during a rebuild and the rebuild took 1.2-1.5x a
+%% bare select of the same pages; with three, about as long as the select
+%% (docs/benchmarks.md). Each reader holds one of the pool's connections
+%% while it queries.
+-define(READERS, 3).
+
+%% Fun(Rows) -> Count for each page of rows {Seq, LUser, XML, CreatedAt},
+%% pages in no particular order. Returns {ok, the sum of the counts}.
+-spec read_pages(binary(), pos_integer(), fun(([tuple()]) -> non_neg_integer())) ->
+			{ok, non_neg_integer()} | {error, term()}.
 read_pages(Host, ChunkSize, Fun) ->
-    Owner = self(),
-    {Reader, Ref} = spawn_monitor(fun() -> page_reader(Owner, Host, ChunkSize) end),
-    Reader ! {fetch, 0},
-    try fold_pages(Host, Reader, Ref, ChunkSize, Fun, 0)
-    after
-	erlang:demonitor(Ref, [flush]),
-	exit(Reader, kill)
+    case seq_bounds(Host) of
+	{ok, {Lo, Hi}} when Lo > Hi ->
+	    {ok, 0};
+	{ok, {Lo, Hi}} ->
+	    Owner = self(),
+	    Readers = [spawn_monitor(fun() -> page_reader(Owner, Host, ChunkSize, After, Last) end)
+		       || {After, Last} <- split(Lo - 1, Hi, ?READERS)],
+	    try fold_pages(Readers, Fun, 0)
+	    after
+		[begin erlang:demonitor(Ref, [flush]), exit(Pid, kill) end
+		 || {Pid, Ref} <- Readers]
+	    end;
+	{error, _} = Err ->
+	    Err
     end.
 
-fold_pages(Host, Reader, Ref, ChunkSize, Fun, N) ->
+%% The seqs above After up to Last, in at most N ranges {After_i, Last_i}
+%% of about the same width.
+-spec split(integer(), integer(), pos_integer()) -> [{integer(), integer()}].
+split(After, Last, N) ->
+    Width = max(1, (Last - After + N - 1) div N),
+    [{A, min(Last, A + Width)} || A <- lists:seq(After, Last - 1, Width)].
+
+%% The host's lowest and highest seq ({1, 0} for none).
+seq_bounds(Host) ->
+    case ejabberd_sql:sql_query(
+	   Host, ?SQL("select @(coalesce(min(seq), 1))d, @(coalesce(max(seq), 0))d"
+		      " from spool where server_host=%(Host)s")) of
+	{selected, [{Lo, Hi}]} -> {ok, {Lo, Hi}};
+	Err -> {error, Err}
+    end.
+
+fold_pages([], _Fun, N) ->
+    {ok, N};
+fold_pages(Readers, Fun, N) ->
     receive
 	{page, Reader, Rows} ->
-	    case Rows of
-		[] ->
-		    {ok, N};
-		_ ->
-		    {LastSeq, _, _, _} = lists:last(Rows),
-		    case length(Rows) < ChunkSize of
-			true -> ok;
-			false -> Reader ! {fetch, LastSeq}
-		    end,
-		    N1 = N + Fun(Rows),
-		    case length(Rows) < ChunkSize of
-			true -> {ok, N1};
-			false -> fold_pages(Host, Reader, Ref, ChunkSize, Fun, N1)
-		    end
-	    end;
-	{page_error, Reader, Reason} ->
+	    Reader ! next,
+	    fold_pages(Readers, Fun, N + Fun(Rows));
+	{done, Reader} ->
+	    {value, {_, Ref}} = lists:keysearch(Reader, 1, Readers),
+	    erlang:demonitor(Ref, [flush]),
+	    fold_pages(lists:keydelete(Reader, 1, Readers), Fun, N);
+	{page_error, _Reader, Reason} ->
 	    {error, Reason};
-	{'DOWN', Ref, process, _, Reason} ->
+	{'DOWN', _Ref, process, _, Reason} ->
 	    {error, {page_reader, Reason}}
     end.
 
-page_reader(Owner, Host, ChunkSize) ->
-    receive
-	{fetch, AfterSeq} ->
-	    %% MariaDB would otherwise use the index for server_host alone and
-	    %% test seq row by row, rescanning the host's rows for every page
-	    %% (measured: a page at seq 900,000 took 0.14 s instead of 0.01 s).
-	    Page = fun(mysql, _) ->
-			   ejabberd_sql:sql_query_t(
-			     ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
-				  " from spool force index (i_mod_unread_spool_sh_seq)"
-				  " where server_host=%(Host)s and seq > %(AfterSeq)d"
-				  " order by seq limit %(ChunkSize)d"));
-		      (_, _) ->
-			   ejabberd_sql:sql_query_t(
-			     ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
-				  " from spool where server_host=%(Host)s and seq > %(AfterSeq)d"
-				  " order by seq limit %(ChunkSize)d"))
-		   end,
-	    case ejabberd_sql:sql_query(Host, Page) of
-		{selected, Rows} ->
-		    Owner ! {page, self(), [{Seq, U, X, C} || {Seq, U, X, C} <- Rows]},
-		    page_reader(Owner, Host, ChunkSize);
-		Err ->
-		    Owner ! {page_error, self(), Err}
-	    end
+page_reader(Owner, Host, ChunkSize, After, Last) ->
+    %% A reader waiting for its page to be taken would otherwise wait
+    %% forever for an owner that was killed.
+    OwnerRef = erlang:monitor(process, Owner),
+    page_reader(Owner, OwnerRef, Host, ChunkSize, After, Last).
+
+page_reader(Owner, OwnerRef, Host, ChunkSize, After, Last) ->
+    %% MariaDB would otherwise use the index for server_host alone and
+    %% test seq row by row, rescanning the host's rows for every page
+    %% (measured: a page at seq 900,000 took 0.14 s instead of 0.01 s).
+    Page = fun(mysql, _) ->
+		   ejabberd_sql:sql_query_t(
+		     ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
+			  " from spool force index (i_mod_unread_spool_sh_seq)"
+			  " where server_host=%(Host)s and seq > %(After)d and seq <= %(Last)d"
+			  " order by seq limit %(ChunkSize)d"));
+	      (_, _) ->
+		   ejabberd_sql:sql_query_t(
+		     ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s"
+			  " from spool where server_host=%(Host)s and seq > %(After)d"
+			  " and seq <= %(Last)d order by seq limit %(ChunkSize)d"))
+	   end,
+    case ejabberd_sql:sql_query(Host, Page) of
+	{selected, Rows} when length(Rows) < ChunkSize ->
+	    [Owner ! {page, self(), Rows} || Rows /= []],
+	    Owner ! {done, self()};
+	{selected, Rows} ->
+	    Owner ! {page, self(), Rows},
+	    {LastRead, _, _, _} = lists:last(Rows),
+	    receive
+		next -> page_reader(Owner, OwnerRef, Host, ChunkSize, LastRead, Last);
+		{'DOWN', OwnerRef, process, _, _} -> ok
+	    end;
+	Err ->
+	    Owner ! {page_error, self(), Err}
     end.
 
 %% The records of spool rows {Seq, LUser, XML, CreatedAt}, in their order, as

@@ -3,6 +3,7 @@
 %% the shipped SQL files as the statements the module runs.
 -module(mod_unread_sql_tests).
 
+-include_lib("proper/include/proper.hrl").
 -include_lib("eunit/include/eunit.hrl").
 -include("xmpp.hrl").
 -include("mod_offline.hrl").
@@ -129,3 +130,25 @@ statements_split_test() ->
     ?assertEqual([<<"A">>, <<"B $$ x;\n y; $$">>, <<"C">>],
 		 mod_unread_sql_schema:statements(
 		   <<"-- c;\nA;\nB $$ x;\n y; $$;\n  -- d\nC;\n">>)).
+
+%% The rebuild's ranges of seqs, {After, Last}: every seq above After up to
+%% Last in exactly one range, ranges in order, at most N of them.
+split_examples_test() ->
+    ?assertEqual([{0, 4}, {4, 8}, {8, 10}], mod_unread_sql:split(0, 10, 3)),
+    ?assertEqual([{4, 5}], mod_unread_sql:split(4, 5, 3)),
+    ?assertEqual([{6, 7}, {7, 8}], mod_unread_sql:split(6, 8, 3)),
+    ?assertEqual([{-3, 0}, {0, 3}], mod_unread_sql:split(-3, 3, 2)).
+
+prop_split_covers_each_seq_once() ->
+    ?FORALL({After, Width, N}, {integer(-1000, 1000), integer(1, 3000), integer(1, 8)},
+	    begin
+		Last = After + Width,
+		Ranges = mod_unread_sql:split(After, Last, N),
+		Seqs = lists:append([lists:seq(A + 1, L) || {A, L} <- Ranges]),
+		Seqs == lists:seq(After + 1, Last) andalso length(Ranges) =< N
+		    andalso lists:all(fun({A, L}) -> A < L end, Ranges)
+	    end).
+
+split_property_test() ->
+    ?assert(proper:quickcheck(prop_split_covers_each_seq_once(),
+			      [{numtests, 2000}, {to_file, user}])).
