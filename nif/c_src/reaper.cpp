@@ -2,9 +2,35 @@
 
 #include <pthread.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <utility>
 
 namespace unread::nif {
+
+namespace {
+
+// glibc keeps what is freed in the arena of the thread that allocated it,
+// for that arena's next allocations, and gives back to the system only
+// what lies at an arena's top. An index is built on whichever dirty
+// scheduler ran the rebuild, so after a few rebuilds each arena holds a
+// freed index's worth of pages: measured, a node whose live index of a
+// million messages was 170 MB stayed at 5.3 GB resident after repeated
+// rebuilds, and at 0.6 GB after a malloc_trim. Small indexes (tests,
+// scratch indexes) are not worth the walk of every arena.
+constexpr std::size_t kTrimAfterBytes = 16u << 20;
+
+void give_back_to_system(std::size_t freed) noexcept {
+#ifdef __GLIBC__
+    if (freed >= kTrimAfterBytes) malloc_trim(0);
+#else
+    (void)freed;
+#endif
+}
+
+}  // namespace
 
 void Reaper::give(std::unique_ptr<Index> index) noexcept {
     if (!index) return;
@@ -38,10 +64,13 @@ void Reaper::run() noexcept {
         std::vector<std::unique_ptr<Index>> batch;
         batch.swap(queue_);
         lock.unlock();
+        std::size_t freed = 0;
         for (auto& index : batch) {
+            freed += index->memory_bytes();
             index.reset();
-            on_freed_();
         }
+        give_back_to_system(freed);
+        for (std::size_t i = 0; i < batch.size(); ++i) on_freed_();
         lock.lock();
     }
 }

@@ -2,7 +2,8 @@
 // VM drops its last reference, from whichever scheduler thread collects it;
 // freeing a million messages takes about a third of a second, far too long
 // to hold a scheduler (a normal one must not be held for more than about a
-// millisecond).
+// millisecond). After a large index it hands the freed pages back to the
+// system (glibc's malloc_trim), or they would stay with the process.
 #pragma once
 
 #include <condition_variable>
@@ -20,7 +21,8 @@ class Reaper {
     // The thread's name, as top and perf show it (at most 15 characters).
     static constexpr const char* kThreadName = "unread_reaper";
 
-    // on_freed runs on the reaper's thread after each index is freed.
+    // on_freed runs on the reaper's thread once for each index freed (and
+    // its pages given back).
     explicit Reaper(void (*on_freed)()) noexcept : on_freed_(on_freed) {}
     ~Reaper() { stop(); }
     Reaper(const Reaper&) = delete;
