@@ -211,6 +211,7 @@ def run_db(kind, args, workdir):
                 r["breakdown"] = call(a, f'unread_sql_bench:breakdown(<<"{HOST}">>)')
                 print(f"[{kind}] rebuild: {r['rebuild']} {r['breakdown']}", file=sys.stderr)
             if "lag" in skip:
+                r["run_s"] = time.monotonic() - t_all
                 return r
             _, r["node_b_start_s"] = timed(b.start)
             b.rpc(f'unread_sql_bench:ensure_module(<<"{HOST}">>, true)', timeout=3600)
@@ -247,6 +248,35 @@ def cpu_note(c):
             f"{100 * c['steal']:.0f}%; {100 * c['idle']:.0f}% was idle.")
 
 
+def rebuild_row(b):
+    """The rebuild's table row: the rebuild beside the bare select."""
+    return (f"| full rebuild of {b['selected']:,} rows (`resync`, median of {b['rounds']}) | "
+            f"{b['rebuild_s']:.2f} s | bare keyset-paged select: {b['bare_select_s']:.2f} s "
+            f"({b['rebuild_vs_select']:.2f}×; median of the rounds' ratios "
+            f"{b['median_round_ratio']:.2f}×) |")
+
+
+def rebuild_notes(r):
+    """The paragraphs under the rebuild's row: its rounds, its readers' reading
+    alone, and where a one-process rebuild's time goes."""
+    b, bd = r["rebuild"], r["breakdown"]
+    return [f"Rebuild rounds (bare select / the rebuild's readers alone / resync / read into "
+            f"the index, s): " + ", ".join(
+                f"{w:.2f}/{x:.2f}/{y:.2f}/{z:.2f}" for w, x, y, z in zip(
+                    b["select_rounds_s"], b["ranged_rounds_s"], b["rebuild_rounds_s"],
+                    b["build_rounds_s"]))
+            + "; rebuild ÷ bare select per round: "
+            + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". "
+            f"The rebuild's three range readers alone, counting and dropping the pages, "
+            f"took {b['ranged_select_s']:.2f} s (median; "
+            f"{b['ranged_select_s'] / b['bare_select_s']:.2f}× the bare select). "
+            + cpu_note(r.get("rebuild_cpu")), "",
+            f"Where a rebuild's time goes (the same pages in one process, each step "
+            f"timed alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, scan and "
+            f"insert (`unread_nif:insert_rows/4`) {bd['insert_rows_s']:.2f} s; "
+            f"{bd['declined']:,} rows declined to the fxml path.", ""]
+
+
 def report(results, args):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.machine())
@@ -255,92 +285,91 @@ def report(results, args):
            f"(new schema), module from {harness.prefix()}.", "",
            "Command: `" + " ".join(["bench/sql_bench.py"] + sys.argv[1:]) + "`", ""]
     for r in results:
-        k = r["kind"]
-        out += [f"## {k} ({r['db_version']}); whole run {r['run_s'] / 60:.1f} min", ""]
-        out += ["### unread_count vs stock count_offline_messages (µs per call)", "",
-                "| queue | unread_count (command) | NIF count | stock, cold cache (SQL count) "
-                "| stock, warm cache | cold / unread_count |", "|---:|---:|---:|---:|---:|---:|"]
-        for c in r["count"]:
-            out.append(f"| {c['queue']:,} | {c['unread_count_us']:.2f} | {c['nif_count_us']:.2f} | "
-                       f"{c['stock_cold_us']:.1f} | {c['stock_warm_us']:.2f} | "
-                       f"{c['stock_cold_us'] / c['unread_count_us']:,.0f}× |")
-        s = r["store"]
-        w, wo = s["with_module_per_s"], s["without_module_per_s"]
-        out += ["", f"### Store throughput to offline users ({s['messages_per_round']:,} messages "
-                f"through ejabberd_router, median of {s['rounds']} alternating rounds)", "",
-                "| | messages/s | vs without |", "|---|---:|---:|",
-                f"| without mod_unread (module stopped, triggers dropped) | {wo:,.0f} | 100% |",
-                f"| with mod_unread and its triggers (stored) | {w:,.0f} | {100 * w / wo:.1f}% |",
-                f"| with mod_unread (stored and indexed) | {s['with_module_indexed_per_s']:,.0f} | "
-                f"{100 * s['with_module_indexed_per_s'] / wo:.1f}% |", "",
-                "Rounds (messages/s), with: " + ", ".join(f"{x:,.0f}" for x in s["with_rounds"])
-                + "; without: " + ", ".join(f"{x:,.0f}" for x in s["without_rounds"])
-                + "; with ÷ without per round: " + ", ".join(
-                    f"{100 * x / y:.0f}%" for x, y in zip(s["with_rounds"], s["without_rounds"]))
-                + f" (median {median([x / y for x, y in zip(s['with_rounds'], s['without_rounds'])]) * 100:.0f}%). "
-                + cpu_note(r.get("store_cpu"))]
-        t, b, bd = r["top"], r["rebuild"], r["breakdown"]
+        out += [f"## {r['kind']} ({r['db_version']}); whole run {r['run_s'] / 60:.1f} min", ""]
+        if "count" in r:
+            out += count_section(r)
+        if "store" in r:
+            out += store_section(r)
+        out += scale_section(r, args)
+    return "\n".join(out)
+
+
+def count_section(r):
+    out = ["### unread_count vs stock count_offline_messages (µs per call)", "",
+           "| queue | unread_count (command) | NIF count | stock, cold cache (SQL count) "
+           "| stock, warm cache | cold / unread_count |", "|---:|---:|---:|---:|---:|---:|"]
+    for c in r["count"]:
+        out.append(f"| {c['queue']:,} | {c['unread_count_us']:.2f} | {c['nif_count_us']:.2f} | "
+                   f"{c['stock_cold_us']:.1f} | {c['stock_warm_us']:.2f} | "
+                   f"{c['stock_cold_us'] / c['unread_count_us']:,.0f}× |")
+    return out + [""]
+
+
+def store_section(r):
+    s = r["store"]
+    w, wo = s["with_module_per_s"], s["without_module_per_s"]
+    ratios = [x / y for x, y in zip(s["with_rounds"], s["without_rounds"])]
+    return [f"### Store throughput to offline users ({s['messages_per_round']:,} messages "
+            f"through ejabberd_router, median of {s['rounds']} alternating rounds)", "",
+            "| | messages/s | vs without |", "|---|---:|---:|",
+            f"| without mod_unread (module stopped, triggers dropped) | {wo:,.0f} | 100% |",
+            f"| with mod_unread and its triggers (stored) | {w:,.0f} | {100 * w / wo:.1f}% |",
+            f"| with mod_unread (stored and indexed) | {s['with_module_indexed_per_s']:,.0f} | "
+            f"{100 * s['with_module_indexed_per_s'] / wo:.1f}% |", "",
+            "Rounds (messages/s), with: " + ", ".join(f"{x:,.0f}" for x in s["with_rounds"])
+            + "; without: " + ", ".join(f"{x:,.0f}" for x in s["without_rounds"])
+            + "; with ÷ without per round: " + ", ".join(f"{100 * x:.0f}%" for x in ratios)
+            + f" (median {median(ratios) * 100:.0f}%). " + cpu_note(r.get("store_cpu")), ""]
+
+
+def scale_section(r, args):
+    """The rows measured on the filled store: top, rebuild, lag (those run)."""
+    rows, notes = [], []
+    if "top" in r:
+        t = r["top"]
+        rows.append(f"| top 10 users by unread | {t['unread_top_us']:.1f} µs (`unread_top`) | "
+                    f"{t['stock_sql_us'] / 1000:.1f} ms (GROUP BY through ejabberd_sql) |")
+    if "rebuild" in r:
+        rows.append(rebuild_row(r["rebuild"]))
+        notes += rebuild_notes(r)
+    if "lag" in r or "lag_error" in r:
         l = r.get("lag") or {"changes": 0, "missed": "all"}
         if "p50_ms" in l:
-            lag_cell = (f"p50 {l['p50_ms']:.1f} ms, p99 {l['p99_ms']:.1f} ms, "
-                        f"max {l['max_ms']:.1f} ms; {l['missed']} not seen within 10 s")
-            lag_more = (f"Lag by kind (from commit): insert p50 {l['insert_p50_ms']:.1f} / p99 "
-                        f"{l['insert_p99_ms']:.1f} ms, delete p50 {l['delete_p50_ms']:.1f} / p99 "
-                        f"{l['delete_p99_ms']:.1f} ms; from the change's start p50 "
-                        f"{l['from_start_p50_ms']:.1f} / p99 {l['from_start_p99_ms']:.1f} ms. ")
+            cell = (f"p50 {l['p50_ms']:.1f} ms, p99 {l['p99_ms']:.1f} ms, "
+                    f"max {l['max_ms']:.1f} ms; {l['missed']} not seen within 10 s")
+            more = (f"Lag by kind (from commit): insert p50 {l['insert_p50_ms']:.1f} / p99 "
+                    f"{l['insert_p99_ms']:.1f} ms, delete p50 {l['delete_p50_ms']:.1f} / p99 "
+                    f"{l['delete_p99_ms']:.1f} ms; from the change's start p50 "
+                    f"{l['from_start_p50_ms']:.1f} / p99 {l['from_start_p99_ms']:.1f} ms. ")
         else:
-            lag_cell = f"not measured: {l.get('missed')} changes not seen within 10 s"
-            lag_more = "Lag: " + (r.get("lag_error", "")[:300] or str(l)) + ". "
-        rounds = ", ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(b["select_rounds_s"],
-                                                              b["rebuild_rounds_s"]))
-        out += ["", f"### At scale: {args.users:,} users × {args.per_user} "
-                f"(fill straight in SQL: {r['rows']:,} rows in {r['fill_s']:.0f} s; "
-                f"mod_unread's start then indexed them in {r['index_start_s']:.0f} s)", "",
-                "| what | mod_unread | stock way, same run |", "|---|---:|---:|",
-                f"| top 10 users by unread | {t['unread_top_us']:.1f} µs (`unread_top`) | "
-                f"{t['stock_sql_us'] / 1000:.1f} ms (GROUP BY through ejabberd_sql) |",
-                f"| full rebuild of {b['selected']:,} rows (`resync`, median of {b['rounds']}) | "
-                f"{b['rebuild_s']:.2f} s | bare keyset-paged select: {b['bare_select_s']:.2f} s "
-                f"({b['rebuild_vs_select']:.2f}×) |",
-                f"| change on node A seen by node B's unread_count ({l['changes']} changes, "
-                f"from commit) | {lag_cell} | — |", "",
-                f"Rebuild rounds (bare select / rebuild, s): {rounds}; ratio per round: "
-                + ", ".join(f"{x:.2f}" for x in b["round_ratios"]) + ". " + cpu_note(r.get("rebuild_cpu")), "",
-                f"Where a rebuild's time goes (the same pages in one process, each step "
-                f"timed alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, scan and "
-                f"insert (`unread_nif:insert_rows/4`) {bd['insert_rows_s']:.2f} s; "
-                f"{bd['declined']:,} rows declined to the fxml path.", "",
-                lag_more + f"Node B (its start indexing the {b['selected']:,} rows) took "
-                f"{r['node_b_start_s']:.0f} s to start. " + cpu_note(r.get("lag_cpu")), ""]
-    return "\n".join(out)
+            cell = f"not measured: {l.get('missed')} changes not seen within 10 s"
+            more = "Lag: " + (r.get("lag_error", "")[:300] or str(l)) + ". "
+        rows.append(f"| change on node A seen by node B's unread_count ({l['changes']} changes, "
+                    f"from commit) | {cell} | — |")
+        notes += [more + f"Node B (its start indexing the {r['rebuild_rows']:,} rows) took "
+                  f"{r['node_b_start_s']:.0f} s to start. " + cpu_note(r.get("lag_cpu")), ""]
+    if not rows:
+        return []
+    return [f"### At scale: {args.users:,} users × {args.per_user} "
+            f"(fill straight in SQL: {r['rows']:,} rows in {r['fill_s']:.0f} s; "
+            f"mod_unread's start then indexed them in {r['index_start_s']:.0f} s)", "",
+            "| what | mod_unread | stock way, same run |", "|---|---:|---:|", *rows, "",
+            *notes]
 
 
 def rebuild_report(results, args):
     """The rebuild rows alone (--only rebuild)."""
     out = ["Command: `" + " ".join(["bench/sql_bench.py"] + sys.argv[1:]) + "`", ""]
     for r in results:
-        b, bd = r["rebuild"], r["breakdown"]
-        rounds = ", ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(b["select_rounds_s"],
-                                                              b["rebuild_rounds_s"]))
+        b = r["rebuild"]
         out += [f"{r['kind']} ({r['db_version'][:40]}): {args.users:,} users × {args.per_user}, "
                 f"{r['rows']:,} rows filled in {r['fill_s']:.0f} s, indexed at start in "
                 f"{r['index_start_s']:.1f} s", "",
-                f"| full rebuild of {b['selected']:,} rows (`resync`, median of {b['rounds']}) | "
-                f"{b['rebuild_s']:.2f} s | bare keyset-paged select: {b['bare_select_s']:.2f} s "
-                f"({b['rebuild_vs_select']:.2f}×) |",
+                "| what | mod_unread | stock way, same run |", "|---|---:|---:|",
+                rebuild_row(b),
                 f"| of it, reading the store into the new index (the server's `rebuild_ms`; "
                 f"the rest is resync's comparison of old and new index) | {b['build_s']:.2f} s | "
-                f"{b['build_vs_select']:.2f}× the bare select |", "",
-                f"Rebuild rounds (bare select / resync / read into the index, s): "
-                + ", ".join(f"{x:.2f}/{y:.2f}/{z:.2f}" for x, y, z in zip(
-                    b["select_rounds_s"], b["rebuild_rounds_s"], b["build_rounds_s"]))
-                + "; ratios per round: " + ", ".join(
-                    f"{x:.2f}/{y:.2f}" for x, y in zip(b["round_ratios"], b["build_ratios"])) + ". "
-                + cpu_note(r.get("rebuild_cpu")), "",
-                f"Where a rebuild's time goes (the same pages in one process, each step timed "
-                f"alone, {bd['rows']:,} rows): fetch {bd['fetch_s']:.2f} s, scan and insert "
-                f"(`unread_nif:insert_rows/4`) {bd['insert_rows_s']:.2f} s; "
-                f"{bd['declined']:,} rows declined to the fxml path.", ""]
+                f"{b['build_vs_select']:.2f}× the bare select |", "", *rebuild_notes(r)]
     return "\n".join(out)
 
 

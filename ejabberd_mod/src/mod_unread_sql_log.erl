@@ -23,7 +23,7 @@
 
 -behaviour(gen_server).
 
--export([start_link/2, stop/1]).
+-export([start_link/2, stop/1, position/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2,
 	 code_change/3]).
 
@@ -60,6 +60,14 @@
 start_link(Host, Owner) ->
     gen_server:start_link({local, proc(Host)}, ?MODULE, [Host, Owner], []).
 
+%% {ok, Low, High}: every log id up to Low has been read and its change sent
+%% to the owner, and so has every id up to High that is visible (the ids in
+%% between not read yet are in transactions not committed yet, or rolled
+%% back). not_started before the reader has found where to start.
+-spec position(binary()) -> {ok, non_neg_integer(), non_neg_integer()} | not_started.
+position(Host) ->
+    gen_server:call(proc(Host), position).
+
 stop(Host) ->
     case whereis(proc(Host)) of
 	undefined -> ok;
@@ -76,6 +84,10 @@ init([Host, Owner]) ->
     self() ! poll,
     {ok, #state{host = Host, owner = Owner}}.
 
+handle_call(position, _From, #state{cursor = undefined} = State) ->
+    {reply, not_started, State};
+handle_call(position, _From, #state{cursor = C} = State) ->
+    {reply, {ok, mod_unread_sql_cursor:low(C), mod_unread_sql_cursor:hi(C)}, State};
 handle_call(_Request, _From, State) ->
     {reply, {error, badarg}, State}.
 
