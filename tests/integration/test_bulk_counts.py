@@ -106,24 +106,6 @@ def test_ejabberdctl_takes_the_list_as_json(node):
     assert "users" in help_text and "-1" in help_text
 
 
-def test_server_cost_of_10000_users(node):
-    """The whole command in the node, for users who exist and (the costly
-    case: an existence check each) users who do not."""
-    def cost(prefix):
-        out = node.rpc(
-            f'{{T, R}} = timer:tc(mod_unread_commands, unread_counts, '
-            f'[[<<"{prefix}", (integer_to_binary(I))/binary>> || I <- lists:seq(0, 9999)]]), '
-            f'{{T, length(R)}}')
-        us, n = out.strip("{}").split(",")
-        assert int(n) == USERS
-        return int(us)
-    existing = min(cost("u") for _ in range(3))
-    missing = min(cost("nosuch") for _ in range(3))
-    print(f"unread_counts of 10,000 users in the node: existing {existing / 1000:.1f} ms, "
-          f"none existing {missing / 1000:.1f} ms")
-    assert existing < 800_000 and missing < 800_000
-
-
 def test_chatadm_10000_users_from_stdin_equal_per_user_counts(node, creds):
     stdin = "\n".join(NAMES + ["zed"]) + "\n"
     t0 = time.monotonic()

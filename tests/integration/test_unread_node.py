@@ -305,3 +305,91 @@ def test_api_needs_admin_credentials(node):
         node.api("unread_count", {"user": "alice"}, user=jid("bob"), password=PASSWORD.format("bob"))
     assert err.value.code in (401, 403)
     assert json.loads(err.value.read())["status"] == "error"
+
+
+BULK_USERS = 2_000
+BULK_PER_USER = 10
+
+
+def fill_bulk(node, store):
+    """BULK_USERS x BULK_PER_USER messages to users bulk1.., written straight
+    into the store: enough for a rebuild to be caught while it reads."""
+    xml = sqldb.offline_message_xml(jid("bulksender"), jid("bulk"), "bulk")
+    n = BULK_USERS * BULK_PER_USER
+    if store == "postgres":
+        node.sql.execute("INSERT INTO spool (username, server_host, xml) SELECT "
+                         f"'bulk' || ((n - 1) / {BULK_PER_USER} + 1), '{HOST}', "
+                         f"{sqldb.sql_quote(xml)} FROM generate_series(1, {n}) AS n;")
+    elif store == "mariadb":
+        node.sql.execute("INSERT INTO spool (username, server_host, xml) SELECT "
+                         f"CONCAT('bulk', (seq - 1) DIV {BULK_PER_USER} + 1), '{HOST}', "
+                         f"{sqldb.sql_quote(xml)} FROM seq_1_to_{n};")
+    else:
+        node.rpc(
+            f'H = <<"{HOST}">>, From = jid:make(<<"bulksender">>, H), '
+            'Base = erlang:system_time(microsecond) - 86400000000, '
+            f'lists:foreach(fun(I) -> U = <<"bulk", (integer_to_binary((I - 1) div {BULK_PER_USER} + 1))/binary>>, '
+            'Usec = Base + I, '
+            'ok = mnesia:dirty_write({offline_msg, {U, H}, '
+            '{Usec div 1000000000000, Usec div 1000000 rem 1000000, Usec rem 1000000}, never, '
+            'From, jid:make(U, H), {xmlel, <<"message">>, [{<<"type">>, <<"chat">>}], '
+            '[{xmlel, <<"body">>, [], [{xmlcdata, <<"bulk">>}]}]}}) end, '
+            f'lists:seq(1, {n}))', timeout=300)
+
+
+def store_total(node):
+    """Every message of the host in the store."""
+    if node.sql is not None:
+        return int(node.sql.query(f"SELECT count(*) FROM spool WHERE server_host = '{HOST}'")[0][0])
+    return int(node.rpc("mnesia:table_info(offline_msg, size)"))
+
+
+def remove_bulk(node, store):
+    if store == "mnesia":
+        node.rpc(f'[ok = mnesia:dirty_delete(offline_msg, {{<<"bulk", (integer_to_binary(I))/binary>>, '
+                 f'<<"{HOST}">>}}) || I <- lists:seq(1, {BULK_USERS})], ok', timeout=300)
+    else:
+        node.sql.execute("DELETE FROM spool WHERE username LIKE 'bulk%';")
+
+
+def test_module_stop_during_a_rebuild_leaves_none_of_its_processes(node, store):
+    """A rebuild reads with processes of its own (on SQL one reader per range
+    of seqs, on mnesia two readers taking turns); stopping the module while
+    they read must end them all, not leave them waiting for pages nobody
+    takes."""
+    fill_bulk(node, store)
+    try:
+        # One expression on the node, so the stop lands while the readers
+        # are at work rather than a round trip later.
+        out = node.rpc(
+            f'H = <<"{HOST}">>, '
+            # Processes running code of these modules (spawned funs all
+            # have erlang:apply/2 as their initial call).
+            'Ours = fun(Mods) -> [P || P <- processes(), '
+            '{current_stacktrace, St} <- [erlang:process_info(P, current_stacktrace)], '
+            'lists:any(fun({M, F, _, _}) -> lists:member({M, F}, Mods) orelse '
+            'lists:member(M, Mods) end, St)] end, '
+            'Readers = [{mod_unread_sql, page_reader}, {mod_unread_mnesia, take_turns}], '
+            'spawn(fun() -> catch mod_unread_server:resync(H) end), '
+            'Wait = fun W(0) -> not_seen; W(N) -> case Ours(Readers) of '
+            '[] -> timer:sleep(1), W(N - 1); Ps -> {seen, length(Ps)} end end, '
+            'Seen = Wait(10000), '
+            'Stop = gen_mod:stop_module(H, mod_unread), '
+            'timer:sleep(1000), '
+            '{Seen, Stop, [erlang:process_info(P, current_stacktrace) || P <- '
+            'Ours([mod_unread_sql, mod_unread_mnesia, mod_unread_server])]}', timeout=120)
+        assert out.startswith("{{seen,"), f"no rebuild reader seen at work: {out}"
+        assert out.rstrip().endswith(",ok,[]}"), f"left behind after the stop: {out}"
+    finally:
+        node.rpc(f'gen_mod:is_loaded(<<"{HOST}">>, mod_unread) orelse '
+                 f'gen_mod:start_module(<<"{HOST}">>, mod_unread), ok')
+        remove_bulk(node, store)
+    # The removal reaches the index through the store's changes: wait for it.
+    deadline = time.time() + 60
+    while True:
+        stats = node.api("unread_stats", {})[0]
+        if stats["state"] == "ready" and stats["total"] == store_total(node):
+            break
+        assert time.time() < deadline, f"index not back to the store: {stats}"
+        time.sleep(0.2)
+    assert_consistent(node)
