@@ -154,8 +154,7 @@ drop_triggers(Host) ->
     case ejabberd_option:sql_type(Host) of
 	pgsql -> [<<"DROP TRIGGER IF EXISTS mod_unread_spool_changed ON spool">>,
 		  <<"DROP TRIGGER IF EXISTS mod_unread_spool_truncated ON spool">>];
-	mysql -> [<<"DROP TRIGGER IF EXISTS mod_unread_spool_inserted">>,
-		  <<"DROP TRIGGER IF EXISTS mod_unread_spool_deleted">>,
+	mysql -> [<<"DROP TRIGGER IF EXISTS mod_unread_spool_deleted">>,
 		  <<"DROP TRIGGER IF EXISTS mod_unread_spool_updated">>]
     end.
 

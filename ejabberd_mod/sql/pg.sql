@@ -4,14 +4,16 @@
 --   psql -d ejabberd -f pg.sql
 -- Every statement can run again: it changes nothing the second time.
 
--- Every change of spool, appended by the triggers below in the same
--- transaction as the change itself, so nothing that changes spool (ejabberd
--- on any node, XEP-0013, delete_old_messages, WebAdmin, a DBA's DELETE) goes
--- unseen. Each node reads it in id order and prunes what all have read.
+-- Every delete and update of spool, appended by the triggers below in the
+-- same transaction as the change itself, so nothing that removes or changes
+-- a spool row (ejabberd on any node, XEP-0013, delete_old_messages,
+-- WebAdmin, a DBA's DELETE) goes unseen. Each node reads it in id order and
+-- prunes what all have read. Inserts are not logged: readers find new rows
+-- in spool by seq.
 CREATE TABLE IF NOT EXISTS mod_unread_log (
     id BIGSERIAL PRIMARY KEY,
     server_host TEXT NOT NULL,
-    op CHAR(1) NOT NULL,              -- i: row inserted, d: deleted, c: truncated
+    op CHAR(1) NOT NULL,              -- d: deleted, i: inserted (an update's new row), c: truncated
     username TEXT NOT NULL,
     seq BIGINT NOT NULL,              -- spool.seq of the row
     xml TEXT NOT NULL,                -- a deleted row's xml, '' otherwise
@@ -35,8 +37,19 @@ CREATE TABLE IF NOT EXISTS mod_unread_pruned (
     below_id BIGINT NOT NULL
 );
 
+-- Each host's highest spool seq now and then, with the time: a reader that
+-- starts reads spool from the newest mark older than a minute, below which
+-- no transaction can still be inserting.
+CREATE TABLE IF NOT EXISTS mod_unread_mark (
+    server_host TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    marked_at TIMESTAMP NOT NULL
+);
+CREATE INDEX IF NOT EXISTS i_mod_unread_mark_sh_at ON mod_unread_mark (server_host, marked_at);
+
 -- ejabberd's PostgreSQL schema has no index on spool.seq: the rebuild pages
--- through spool by seq, and the reader looks inserted rows up by it.
+-- through spool by seq, readers look for new rows by it, and an update's
+-- logged row is looked up by it.
 CREATE INDEX IF NOT EXISTS i_mod_unread_spool_sh_seq ON spool (server_host, seq);
 CREATE INDEX IF NOT EXISTS i_mod_unread_spool_seq ON spool (seq);
 
@@ -47,7 +60,7 @@ BEGIN
         INSERT INTO mod_unread_log (server_host, op, username, seq, xml, created_at)
         VALUES (OLD.server_host, 'd', OLD.username, OLD.seq, OLD.xml, OLD.created_at);
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'UPDATE' THEN
         INSERT INTO mod_unread_log (server_host, op, username, seq, xml, created_at)
         VALUES (NEW.server_host, 'i', NEW.username, NEW.seq, '', NEW.created_at);
     END IF;
@@ -63,7 +76,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE TRIGGER mod_unread_spool_changed
-    AFTER INSERT OR UPDATE OR DELETE ON spool
+    AFTER UPDATE OR DELETE ON spool
     FOR EACH ROW EXECUTE FUNCTION mod_unread_spool_changed();
 CREATE OR REPLACE TRIGGER mod_unread_spool_truncated
     AFTER TRUNCATE ON spool

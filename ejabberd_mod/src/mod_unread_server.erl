@@ -222,7 +222,10 @@ apply_op(Op, #state{index = Index, preview = Preview, rebuild = R} = State) ->
 apply_op({insert, Rec}, Index, Preview) -> unread_nif:insert(Index, Rec, Preview);
 apply_op({delete_object, Rec}, Index, _) -> unread_nif:delete_object(Index, Rec);
 apply_op({delete_user, LUser}, Index, _) -> unread_nif:delete_user(Index, LUser);
-apply_op(clear, Index, _) -> unread_nif:clear(Index).
+apply_op(clear, Index, _) -> unread_nif:clear(Index);
+%% The SQL backend's: spool rows as they are, scanned in the NIF.
+apply_op({insert_rows, Host, Rows}, Index, Preview) ->
+    mod_unread_sql:index_rows(Index, Host, Rows, Preview).
 
 start_rebuild(Kind, #state{host = Host, backend = Backend, preview = Preview} = State) ->
     Self = self(),

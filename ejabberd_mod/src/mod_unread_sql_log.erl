@@ -3,13 +3,25 @@
 %%% Purpose : Follows the SQL change log of one virtual host's spool and
 %%%           sends each change to the host's mod_unread_server.
 %%%
-%%% The triggers of sql/*.sql append every insert and delete of spool to
-%%% mod_unread_log in the change's own transaction. This process reads the
-%%% log in id order every ?POLL_MS, remembering ids that are not visible yet
-%%% (mod_unread_sql_cursor), and turns each row into the op the index
-%%% applies. An insert is looked up in spool as it is now: a row deleted
-%%% since then is not inserted at all (its delete follows in the log), so
-%%% applying the log from any point, or twice, ends at the same index.
+%%% Every ?POLL_MS this process reads two things, in this order, and sends
+%%% what it read to the host's mod_unread_server in the order it read it:
+%%%
+%%%  - the change log: the triggers of sql/*.sql append every delete and
+%%%    update of spool to mod_unread_log in the change's own transaction;
+%%%  - spool itself, by seq, for the rows inserted since it last looked.
+%%%    Inserts are not logged: a trigger's row in every insert cost the
+%%%    store path 13-20% of its throughput (docs/benchmarks.md), and the
+%%%    row itself is what the index needs.
+%%%
+%%% Both are read by keyset (log id, spool seq) with a cursor that remembers
+%%% the numbers it skipped, which belong to transactions not committed yet
+%%% (mod_unread_sql_cursor). Each read sees the database as it is when the
+%%% read starts, later than the read before it, so applying the reads in
+%%% their order never re-inserts a deleted row: a row read from spool is
+%%% either deleted later (its delete is read later still) or its delete
+%%% was committed before the read and the row is not there. Inserting a row
+%%% twice changes nothing, so reading from any point, or twice, ends at the
+%%% same index.
 %%%
 %%% Every ?HEARTBEAT_MS it records how far it has read (mod_unread_reader)
 %%% and deletes the log rows every live reader has read, so the log holds
@@ -46,7 +58,13 @@
 
 -record(state, {host :: binary(),
 		owner :: pid(),
+		%% Log ids read.
 		cursor :: mod_unread_sql_cursor:cursor() | undefined,
+		%% Spool seqs read.
+		spool :: mod_unread_sql_cursor:cursor() | undefined,
+		%% When (monotonic s) to look once more for rows inserted around
+		%% the start, and below which seq: see start_point/1.
+		sweep :: {integer(), non_neg_integer()} | undefined,
 		down_since :: integer() | undefined,
 		last_heartbeat :: integer() | undefined,
 		%% The poll running in its own process, so that a database that
@@ -138,34 +156,145 @@ code_change(_OldVsn, State, _Extra) ->
 %% Returns the time to wait before the next poll.
 poll(#state{cursor = undefined, host = Host} = S) ->
     case start_point(Host) of
-	{ok, Hi} ->
-	    poll(S#state{cursor = mod_unread_sql_cursor:new(Hi)});
+	{ok, LogHi, SpoolHi, Sweep} ->
+	    Now = erlang:monotonic_time(second),
+	    poll(S#state{cursor = mod_unread_sql_cursor:new(LogHi),
+			 spool = mod_unread_sql_cursor:new(SpoolHi),
+			 sweep = case Sweep of
+				     true -> {Now + 2 * ?GAP_TIMEOUT_S, SpoolHi};
+				     false -> undefined
+				 end});
 	{error, Reason} ->
 	    {?RETRY_MS, down(Reason, S)}
     end;
-poll(#state{host = Host, cursor = C} = S) ->
+poll(#state{host = Host} = S) ->
+    case read_log(S) of
+	{ok, LogFull, S1} ->
+	    case read_spool(S1) of
+		{ok, SpoolFull, S2} ->
+		    S3 = sweep(S2),
+		    S4 = maybe_heartbeat(up(S3)),
+		    {case LogFull orelse SpoolFull of true -> 0; false -> ?POLL_MS end, S4};
+		{error, Reason} ->
+		    {?RETRY_MS, down(Reason, S1)}
+	    end;
+	{error, Reason} ->
+	    ?DEBUG("mod_unread: reading the change log of ~ts failed: ~p", [Host, Reason]),
+	    {?RETRY_MS, down(Reason, S)}
+    end.
+
+read_log(#state{host = Host, cursor = C, spool = SC} = S) ->
     case read(Host, C) of
 	{ok, Rows, Full} ->
 	    Now = erlang:monotonic_time(second),
 	    {New, C1} = mod_unread_sql_cursor:seen([Id || {Id, _, _, _, _, _} <- Rows], Now, C),
-	    NewRows = [R || {Id, _, _, _, _, _} = R <- Rows, lists:member(Id, New)],
-	    Owner = S#state.owner,
-	    [Owner ! {mod_unread_sql, Host, Op} || R <- NewRows, Op <- op(Host, R)],
+	    IsNew = maps:from_keys(New, true),
+	    NewRows = [R || {Id, _, _, _, _, _} = R <- Rows, maps:is_key(Id, IsNew)],
+	    send(S, log_ops(Host, NewRows)),
 	    {Lost, C2} = mod_unread_sql_cursor:expire(Now, ?GAP_TIMEOUT_S, C1),
 	    [?DEBUG("mod_unread: log ids ~B..~B of ~ts never appeared", [F, T, Host])
 	     || {F, T} <- Lost],
-	    S1 = up(S#state{cursor = C2}),
-	    S2 = maybe_heartbeat(S1),
-	    {case Full of true -> 0; false -> ?POLL_MS end, S2};
-	{error, Reason} ->
-	    {?RETRY_MS, down(Reason, S)}
+	    %% A deleted row the spool cursor skipped will never show up
+	    %% there: it need not be asked for again.
+	    SpoolHi = mod_unread_sql_cursor:hi(SC),
+	    {_, SC1} = mod_unread_sql_cursor:seen(
+			 [Seq || {_, <<"d">>, _, Seq, _, _} <- NewRows, Seq =< SpoolHi], Now, SC),
+	    {ok, Full, S#state{cursor = C2, spool = SC1}};
+	{error, _} = Err ->
+	    Err
     end.
 
-%% Where a new reader starts: before every log row that can still be in an
-%% open transaction, so nothing committed from now on is missed (the rows
-%% read twice because of it change nothing), but not before what was
-%% pruned: those rows were read by every reader, so they committed before
-%% now, and the rebuild that follows reads what they did from spool.
+%% Rows inserted into spool after the spool cursor and in its gaps.
+read_spool(#state{host = Host, spool = SC} = S) ->
+    Ranges = [{mod_unread_sql_cursor:hi(SC), infinity}
+	      | [{F - 1, T} || {F, T} <- mod_unread_sql_cursor:gaps(SC)]],
+    case read_ranges(Host, Ranges, []) of
+	{ok, [Main | _] = Pages} ->
+	    Rows = lists:append(Pages),
+	    Now = erlang:monotonic_time(second),
+	    {New, SC1} = mod_unread_sql_cursor:seen([Seq || {Seq, _, _, _} <- Rows], Now, SC),
+	    IsNew = maps:from_keys(New, true),
+	    NewRows = [R || {Seq, _, _, _} = R <- lists:ukeysort(1, Rows), maps:is_key(Seq, IsNew)],
+	    send(S, [{insert_rows, Host, NewRows} || NewRows /= []]),
+	    {_Lost, SC2} = mod_unread_sql_cursor:expire(Now, ?GAP_TIMEOUT_S, SC1),
+	    {ok, length(Main) >= ?PAGE, S#state{spool = SC2}};
+	{error, _} = Err ->
+	    Err
+    end.
+
+read_ranges(_Host, [], Acc) ->
+    {ok, lists:reverse(Acc)};
+read_ranges(Host, [{After, Last} | Rest], Acc) ->
+    case mod_unread_sql:range(Host, After, Last, ?PAGE) of
+	{selected, Rows} -> read_ranges(Host, Rest, [Rows | Acc]);
+	Err -> {error, Err}
+    end.
+
+%% Once, a while after a start that found no mark old enough (the first
+%% start on a database): rows inserted at or below the seq it started from
+%% whose transactions had not committed when the rebuild read past them.
+%% Their transactions have ended by now, and they were created (created_at
+%% is the time the transaction or statement began) within the last two
+%% timeouts.
+sweep(#state{sweep = {At, Last}, host = Host} = S) ->
+    case erlang:monotonic_time(second) >= At of
+	true ->
+	    case sweep_rows(Host, 0, Last, []) of
+		{ok, Rows} ->
+		    send(S, [{insert_rows, Host, Rows} || Rows /= []]),
+		    S#state{sweep = undefined};
+		{error, Reason} ->
+		    ?DEBUG("mod_unread: sweep of ~ts failed: ~p", [Host, Reason]),
+		    S
+	    end;
+	false ->
+	    S
+    end;
+sweep(S) ->
+    S.
+
+sweep_rows(Host, After, Last, Acc) ->
+    Secs = 3 * ?GAP_TIMEOUT_S,
+    Q = fun(pgsql, _) ->
+		ejabberd_sql:sql_query_t(
+		  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
+		       " where server_host=%(Host)s and seq > %(After)d and seq <= %(Last)d"
+		       " and created_at >= now() - %(Secs)d * interval '1 second'"
+		       " order by seq limit 1000"));
+	   (_, _) ->
+		ejabberd_sql:sql_query_t(
+		  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
+		       " where server_host=%(Host)s and seq > %(After)d and seq <= %(Last)d"
+		       " and created_at >= now() - interval %(Secs)d second"
+		       " order by seq limit 1000"))
+	end,
+    case ejabberd_sql:sql_query(Host, Q) of
+	{selected, Rows} when length(Rows) >= ?PAGE ->
+	    {Seq, _, _, _} = lists:last(Rows),
+	    sweep_rows(Host, Seq, Last, [Rows | Acc]);
+	{selected, Rows} ->
+	    {ok, lists:append(lists:reverse([Rows | Acc]))};
+	Err ->
+	    {error, Err}
+    end.
+
+send(#state{host = Host, owner = Owner}, Ops) ->
+    [Owner ! {mod_unread_sql, Host, Op} || Op <- Ops],
+    ok.
+
+%% Where a new reader starts, in the log and in spool.
+%%
+%% In the log: before every log row that can still be in an open
+%% transaction, so nothing committed from now on is missed (the rows read
+%% twice because of it change nothing), but not before what was pruned:
+%% those rows were read by every reader, so they committed before now, and
+%% the rebuild that follows reads what they did from spool.
+%%
+%% In spool: the same bound, from the marks the readers' heartbeats write
+%% (the host's highest seq at a time): every row up to a mark older than the
+%% gap timeout was allocated before it, so its transaction has ended, and
+%% the rebuild that follows reads it. Without such a mark (the first start
+%% on this database), the highest seq now, and a sweep later (sweep/1).
 start_point(Host) ->
     Cutoff = ?GAP_TIMEOUT_S,
     Q = fun(DbType, _) ->
@@ -185,13 +314,34 @@ start_point(Host) ->
 		    ejabberd_sql:sql_query_t(
 		      ?SQL("select @(below_id)d from mod_unread_pruned"
 			   " where server_host=%(Host)s")),
-		lists:max([Old | [B - 1 || {B} <- Pruned]])
+		{selected, Marks} =
+		    ejabberd_sql:sql_query_t(
+		      case DbType of
+			  pgsql ->
+			      ?SQL("select @(max(seq))d from mod_unread_mark"
+				   " where server_host=%(Host)s"
+				   " and marked_at < now() - %(Cutoff)d * interval '1 second'"
+				   " having count(*) > 0");
+			  _ ->
+			      ?SQL("select @(max(seq))d from mod_unread_mark"
+				   " where server_host=%(Host)s"
+				   " and marked_at < now() - interval %(Cutoff)d second"
+				   " having count(*) > 0")
+		      end),
+		{selected, [{Max}]} =
+		    ejabberd_sql:sql_query_t(
+		      ?SQL("select @(coalesce(max(seq), 0))d from spool"
+			   " where server_host=%(Host)s")),
+		LogHi = lists:max([Old | [B - 1 || {B} <- Pruned]]),
+		case Marks of
+		    [{Mark}] -> {LogHi, min(Mark, Max), false};
+		    [] -> {LogHi, Max, true}
+		end
 	end,
     case ejabberd_sql:sql_query(Host, Q) of
-	Hi when is_integer(Hi) -> {ok, Hi};
+	{LogHi, SpoolHi, Sweep} when is_integer(LogHi) -> {ok, LogHi, SpoolHi, Sweep};
 	Err -> {error, Err}
     end.
-
 %% The log rows after the cursor and in its gaps, in id order; Full when the
 %% page after the cursor was full (more are waiting).
 read(Host, C) ->
@@ -224,18 +374,35 @@ read_gaps(Host, [{From, To} | Rest], Acc, Full) ->
 	Err -> {error, Err}
     end.
 
-%% A log row as the op the index applies. An insert whose spool row is gone
-%% (its xml reads back as the log's empty one) is left out.
-op(_Host, {_Id, <<"c">>, _, _, _, _}) ->
-    [clear];
-op(_Host, {_Id, <<"i">>, _, _, <<>>, _}) ->
-    [];
-op(Host, {_Id, Op, LUser, Seq, XML, CreatedAt}) ->
-    case mod_unread_sql:record(LUser, Host, Seq, XML, CreatedAt) of
-	{ok, Rec} when Op == <<"i">> -> [{insert, Rec}];
-	{ok, Rec} when Op == <<"d">> -> [{delete_object, Rec}];
-	_ -> []
-    end.
+%% Log rows, in id order, as the ops the index applies, in that order. A
+%% delete's record comes from the XML the log kept; the deleted rows are
+%% scanned together, and inserts (from updates, and from releases that
+%% logged inserts) go as runs of rows, as the rebuild indexes them. An
+%% insert whose spool row is gone (its xml reads back as the log's empty
+%% one) is left out: its delete follows.
+log_ops(Host, Rows) ->
+    Deleted = [{Seq, U, X, C} || {_, <<"d">>, U, Seq, X, C} <- Rows],
+    log_ops(Host, Rows, mod_unread_sql:row_records(Host, Deleted), [], []).
+
+log_ops(Host, [], [], Run, Acc) ->
+    lists:reverse(flush(Host, Run, Acc));
+log_ops(Host, [{_, <<"c">>, _, _, _, _} | Rows], Recs, Run, Acc) ->
+    log_ops(Host, Rows, Recs, [], [clear | flush(Host, Run, Acc)]);
+log_ops(Host, [{_, <<"i">>, _, _, <<>>, _} | Rows], Recs, Run, Acc) ->
+    log_ops(Host, Rows, Recs, Run, Acc);
+log_ops(Host, [{_, <<"i">>, U, Seq, X, C} | Rows], Recs, Run, Acc) ->
+    log_ops(Host, Rows, Recs, [{Seq, U, X, C} | Run], Acc);
+log_ops(Host, [{_, <<"d">>, _, _, _, _} | Rows], [Rec | Recs], Run, Acc) ->
+    Acc1 = flush(Host, Run, Acc),
+    log_ops(Host, Rows, Recs, [], case Rec of
+				      {ok, R} -> [{delete_object, R} | Acc1];
+				      error -> Acc1
+				  end);
+log_ops(Host, [_ | Rows], Recs, Run, Acc) ->
+    log_ops(Host, Rows, Recs, Run, Acc).
+
+flush(_Host, [], Acc) -> Acc;
+flush(Host, Run, Acc) -> [{insert_rows, Host, lists:reverse(Run)} | Acc].
 
 %%%===================================================================
 %%% Database state
@@ -294,6 +461,7 @@ heartbeat(#state{host = Host, cursor = C, owner = Owner} = S) ->
 		    ?SQL("delete from mod_unread_log where server_host=%(Host)s"
 			 " and id < %(Below)d")),
 		  record_pruned(DbType, Host, Below),
+		  mark(DbType, Host),
 		  %% Truncations are logged for every host at once; one
 		  %% older than any reader's start point is of no use.
 		  ejabberd_sql:sql_query_t(
@@ -336,6 +504,34 @@ record_reader(_, Node, Host, Low) ->
       ?SQL("insert into mod_unread_reader (node, server_host, last_id, seen_at)"
 	   " values (%(Node)s, %(Host)s, %(Low)d, now())"
 	   " on duplicate key update last_id = values(last_id), seen_at = now()")).
+
+%% The host's highest seq, with a time at which every row up to it had
+%% been allocated its seq, for readers that start later (start_point/1);
+%% kept as long as readers are. The time is taken after the read of the
+%% seq (a plain read: no lock on spool): PostgreSQL's now() would be the
+%% transaction's start, so its clock is asked; MariaDB's now() is the
+%% statement's, after the read.
+mark(DbType, Host) ->
+    TTL = ?READER_TTL_S,
+    {selected, [{Max}]} =
+	ejabberd_sql:sql_query_t(
+	  ?SQL("select @(coalesce(max(seq), 0))d from spool where server_host=%(Host)s")),
+    case DbType of
+	pgsql ->
+	    ejabberd_sql:sql_query_t(
+	      ?SQL("insert into mod_unread_mark (server_host, seq, marked_at)"
+		   " values (%(Host)s, %(Max)d, clock_timestamp())")),
+	    ejabberd_sql:sql_query_t(
+	      ?SQL("delete from mod_unread_mark where server_host=%(Host)s"
+		   " and marked_at < now() - %(TTL)d * interval '1 second'"));
+	_ ->
+	    ejabberd_sql:sql_query_t(
+	      ?SQL("insert into mod_unread_mark (server_host, seq, marked_at)"
+		   " values (%(Host)s, %(Max)d, now())")),
+	    ejabberd_sql:sql_query_t(
+	      ?SQL("delete from mod_unread_mark where server_host=%(Host)s"
+		   " and marked_at < now() - interval %(TTL)d second"))
+    end.
 
 %% The watermark only rises, whichever node prunes.
 record_pruned(pgsql, Host, Below) ->

@@ -51,7 +51,8 @@ ok(_) -> false.
 
 %% What is missing of what mod_unread_sql uses, by name.
 missing(Host, Type) ->
-    Tables = [<<"mod_unread_log">>, <<"mod_unread_reader">>, <<"mod_unread_pruned">>],
+    Tables = [<<"mod_unread_log">>, <<"mod_unread_reader">>, <<"mod_unread_pruned">>,
+	      <<"mod_unread_mark">>],
     case {count_tables(Host, Type), count_triggers(Host, Type)} of
 	{{ok, Ts}, {ok, Tr}} ->
 	    [T || T <- Tables, not lists:member(T, Ts)] ++
@@ -63,8 +64,7 @@ missing(Host, Type) ->
 triggers(pgsql) ->
     [<<"mod_unread_spool_changed">>, <<"mod_unread_spool_truncated">>];
 triggers(mysql) ->
-    [<<"mod_unread_spool_inserted">>, <<"mod_unread_spool_deleted">>,
-     <<"mod_unread_spool_updated">>].
+    [<<"mod_unread_spool_deleted">>, <<"mod_unread_spool_updated">>].
 
 count_tables(Host, pgsql) ->
     names(Host, [<<"select table_name from information_schema.tables where "
