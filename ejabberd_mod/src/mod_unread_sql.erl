@@ -5,10 +5,11 @@
 %%%
 %%% ejabberd runs no hook for most deletions from spool, and another node or
 %%% a DBA changes spool without telling this node at all. So the database
-%%% records every change itself: triggers on spool append to a change log
-%%% (sql/pg.sql, sql/mysql.sql) in the same transaction as the change, and
-%%% mod_unread_sql_log on each node reads that log in id order and sends
-%%% the changes to the host's mod_unread_server.
+%%% records every delete and update itself: triggers on spool append to a
+%%% change log (sql/pg.sql, sql/mysql.sql) in the same transaction as the
+%%% change, and mod_unread_sql_log on each node reads that log in id order,
+%%% and spool by seq for new rows, and sends the changes to the host's
+%%% mod_unread_server.
 %%%
 %%% A spool row becomes an #offline_msg{} the way mod_offline_sql makes one
 %%% (its packet parsed, its sender and recipient from the packet), with the
@@ -25,11 +26,12 @@
 
 -export([check/1, subscribe/1, unsubscribe/1, fold/3, load/4, read_user/2, classify/2]).
 %% For mod_unread_sql_log, mod_unread_sql_schema and mod_unread_server.
--export([record/5, row_records/2, sql_type/1, range/4, seq_bounds/1, index_rows/4]).
+-export([row_records/2, sql_type/1, range/4, index_rows/4]).
 %% For mod_unread_purge.
 -export([records/2]).
-%% The reference path the scanner is tested against; the rebuild's ranges.
--export([parsed_record/5, split/3]).
+%% One row's record, and the reference path the scanner is tested against;
+%% the rebuild's ranges.
+-export([record/5, parsed_record/5, split/3]).
 %% The rebuild's reading alone, for bench/unread_sql_bench.erl.
 -export([read_pages/3]).
 

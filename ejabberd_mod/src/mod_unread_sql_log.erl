@@ -10,7 +10,7 @@
 %%%    update of spool to mod_unread_log in the change's own transaction;
 %%%  - spool itself, by seq, for the rows inserted since it last looked.
 %%%    Inserts are not logged: a trigger's row in every insert cost the
-%%%    store path 13-20% of its throughput (docs/benchmarks.md), and the
+%%%    store path about 13% of its throughput (docs/benchmarks.md), and the
 %%%    row itself is what the index needs.
 %%%
 %%% Both are read by keyset (log id, spool seq) with a cursor that remembers
@@ -233,9 +233,9 @@ read_ranges(Host, [{After, Last} | Rest], Acc) ->
 %% Once, a while after a start that found no mark old enough (the first
 %% start on a database): rows inserted at or below the seq it started from
 %% whose transactions had not committed when the rebuild read past them.
-%% Their transactions have ended by now, and they were created (created_at
-%% is the time the transaction or statement began) within the last two
-%% timeouts.
+%% Their transactions have ended by now (two timeouts after the start), and
+%% they were created (created_at is the time the transaction or statement
+%% began) at most a timeout before the start: within the last three.
 sweep(#state{sweep = {At, Last}, host = Host} = S) ->
     case erlang:monotonic_time(second) >= At of
 	true ->
@@ -255,18 +255,19 @@ sweep(S) ->
 
 sweep_rows(Host, After, Last, Acc) ->
     Secs = 3 * ?GAP_TIMEOUT_S,
+    Limit = ?PAGE,
     Q = fun(pgsql, _) ->
 		ejabberd_sql:sql_query_t(
 		  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
 		       " where server_host=%(Host)s and seq > %(After)d and seq <= %(Last)d"
 		       " and created_at >= now() - %(Secs)d * interval '1 second'"
-		       " order by seq limit 1000"));
+		       " order by seq limit %(Limit)d"));
 	   (_, _) ->
 		ejabberd_sql:sql_query_t(
 		  ?SQL("select @(seq)d, @(username)s, @(xml)s, @(created_at)s from spool"
 		       " where server_host=%(Host)s and seq > %(After)d and seq <= %(Last)d"
 		       " and created_at >= now() - interval %(Secs)d second"
-		       " order by seq limit 1000"))
+		       " order by seq limit %(Limit)d"))
 	end,
     case ejabberd_sql:sql_query(Host, Q) of
 	{selected, Rows} when length(Rows) >= ?PAGE ->
@@ -328,10 +329,7 @@ start_point(Host) ->
 				   " and marked_at < now() - interval %(Cutoff)d second"
 				   " having count(*) > 0")
 		      end),
-		{selected, [{Max}]} =
-		    ejabberd_sql:sql_query_t(
-		      ?SQL("select @(coalesce(max(seq), 0))d from spool"
-			   " where server_host=%(Host)s")),
+		Max = max_seq_t(Host),
 		LogHi = lists:max([Old | [B - 1 || {B} <- Pruned]]),
 		case Marks of
 		    [{Mark}] -> {LogHi, min(Mark, Max), false};
@@ -342,6 +340,14 @@ start_point(Host) ->
 	{LogHi, SpoolHi, Sweep} when is_integer(LogHi) -> {ok, LogHi, SpoolHi, Sweep};
 	Err -> {error, Err}
     end.
+
+%% The host's highest spool seq, 0 for none, inside a transaction.
+max_seq_t(Host) ->
+    {selected, [{Max}]} =
+	ejabberd_sql:sql_query_t(
+	  ?SQL("select @(coalesce(max(seq), 0))d from spool where server_host=%(Host)s")),
+    Max.
+
 %% The log rows after the cursor and in its gaps, in id order; Full when the
 %% page after the cursor was full (more are waiting).
 read(Host, C) ->
@@ -513,9 +519,7 @@ record_reader(_, Node, Host, Low) ->
 %% statement's, after the read.
 mark(DbType, Host) ->
     TTL = ?READER_TTL_S,
-    {selected, [{Max}]} =
-	ejabberd_sql:sql_query_t(
-	  ?SQL("select @(coalesce(max(seq), 0))d from spool where server_host=%(Host)s")),
+    Max = max_seq_t(Host),
     case DbType of
 	pgsql ->
 	    ejabberd_sql:sql_query_t(
